@@ -32,8 +32,16 @@ def time_ours(X, y, hidden, epochs):
     from nas.nn import MLPClassifier
 
     seconds: list[float] = []
-    clf = MLPClassifier(hidden, batch_size=BATCH, max_iter=epochs + 1, scaling=None, alpha=0.0,
-                        n_iter_no_change=10**6, random_state=0, dtype="float32")
+    clf = MLPClassifier(
+        hidden,
+        batch_size=BATCH,
+        max_iter=epochs + 1,
+        scaling=None,
+        alpha=0.0,
+        n_iter_no_change=10**6,
+        random_state=0,
+        dtype="float32",
+    )
     clf.fit(X, y, callback=lambda log: seconds.append(log.seconds))
     return statistics.median(seconds[1:])  # the first epoch builds buffers
 
@@ -44,8 +52,15 @@ def time_sklearn(X, y, hidden, epochs):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    clf = MLPClassifier(hidden, batch_size=BATCH, max_iter=epochs, alpha=0.0, tol=0.0,
-                        n_iter_no_change=10**6, random_state=0)
+    clf = MLPClassifier(
+        hidden,
+        batch_size=BATCH,
+        max_iter=epochs,
+        alpha=0.0,
+        tol=0.0,
+        n_iter_no_change=10**6,
+        random_state=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         start = time.perf_counter()
@@ -82,7 +97,9 @@ def time_torch(X, y, hidden, epochs):
 def time_gemm_floor(X, y, hidden, epochs):
     sizes = [X.shape[1], *hidden, 10]
     rng = np.random.default_rng(0)
-    W = [rng.standard_normal((i, o)).astype(np.float32) * 0.01 for i, o in zip(sizes[:-1], sizes[1:])]
+    W = [
+        rng.standard_normal((i, o)).astype(np.float32) * 0.01 for i, o in zip(sizes[:-1], sizes[1:])
+    ]
     acts = [np.empty((BATCH, s), np.float32) for s in sizes]
     grads = [np.empty_like(w) for w in W]
     seconds = []
@@ -107,23 +124,34 @@ def main() -> None:
     args = parser.parse_args()
     X, y = digits_x10()
     with threadpool_limits(THREADS):
-        blas = [(i["internal_api"], i.get("architecture"), i["num_threads"]) for i in threadpool_info()]
+        blas = [
+            (i["internal_api"], i.get("architecture"), i["num_threads"]) for i in threadpool_info()
+        ]
         print(f"data {X.shape}, batch {BATCH}, Adam, float32, BLAS {blas}")
-        print(f"{'hidden':>16} {'ours':>9} {'sklearn':>9} {'torch':>9} {'floor':>9}   "
-              f"{'ours/min(sk,torch)':>18} {'ours/floor':>10}")
+        print(
+            f"{'hidden':>16} {'ours':>9} {'sklearn':>9} {'torch':>9} {'floor':>9}   "
+            f"{'ours/min(sk,torch)':>18} {'ours/floor':>10}"
+        )
         for shape in args.shapes:
             hidden = tuple(int(s) for s in shape.split(","))
             epochs = max(1, args.epochs if max(hidden) < 1024 else args.epochs // 2)
             ms = {}
-            for name, fn in (("ours", time_ours), ("sklearn", time_sklearn),
-                             ("torch", time_torch), ("floor", time_gemm_floor)):
+            for name, fn in (
+                ("ours", time_ours),
+                ("sklearn", time_sklearn),
+                ("torch", time_torch),
+                ("floor", time_gemm_floor),
+            ):
                 try:
                     ms[name] = 1000 * fn(X, y, hidden, epochs)
                 except ImportError:
                     ms[name] = float("nan")
-            best_peer = min(ms["sklearn"], ms["torch"]) if not np.isnan(ms["torch"]) else ms["sklearn"]
-            print(f"{str(list(hidden)):>16} {ms['ours']:9.1f} {ms['sklearn']:9.1f} {ms['torch']:9.1f} "
-                  f"{ms['floor']:9.1f}   {ms['ours'] / best_peer:18.2f} {ms['ours'] / ms['floor']:10.2f}")
+            best_peer = (
+                min(ms["sklearn"], ms["torch"]) if not np.isnan(ms["torch"]) else ms["sklearn"]
+            )
+            times = " ".join(f"{ms[k]:9.1f}" for k in ("ours", "sklearn", "torch", "floor"))
+            ratios = f"{ms['ours'] / best_peer:18.2f} {ms['ours'] / ms['floor']:10.2f}"
+            print(f"{str(list(hidden)):>16} {times}   {ratios}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 
 from nas.nn import validation as check
@@ -341,7 +342,7 @@ class _BaseMLP(BaseEstimator):
         try:
             return self._trainer
         except AttributeError:
-            raise AttributeError(
+            raise NotFittedError(
                 f"This {type(self).__name__} is not fitted yet; call fit first"
             ) from None
 
@@ -419,7 +420,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return np.log(np.clip(self.predict_proba(X), np.finfo(np.float64).tiny, None))
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):

@@ -133,7 +133,8 @@ class Trainer:
         for _ in range(rule.max_iter):
             started = time.perf_counter()
             snapshot = params.copy()
-            cost = self.epoch(X, Y, rng)
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is handled below
+                cost = self.epoch(X, Y, rng)
             if math.isnan(cost):
                 params[...] = snapshot
                 return DIVERGED
