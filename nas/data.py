@@ -74,15 +74,18 @@ def load_csv(path: str | Path, target: str, task: str = "classification") -> Dat
         raise ValueError(f"{path} has no data rows")
     t = header.index(target)
     features = [i for i in range(len(header)) if i != t]
+    cells = raw[:, features]
+    missing = np.char.strip(cells) == ""
+    if missing.any():
+        row, col = np.argwhere(missing)[0]
+        raise ValueError(f"missing value in column {header[features[col]]!r}, row {row + 2}")
     try:
-        X = raw[:, features].astype(np.float64)
+        X = cells.astype(np.float64)
     except ValueError as exc:
         raise ValueError(f"feature columns must be numeric: {exc}") from None
     if not np.isfinite(X).all():
         row, col = np.argwhere(~np.isfinite(X))[0]
-        raise ValueError(
-            f"missing or non-finite value in column {header[features[col]]!r}, row {row + 2}"
-        )
+        raise ValueError(f"non-finite value in column {header[features[col]]!r}, row {row + 2}")
     y = raw[:, t] if task == "classification" else raw[:, t].astype(np.float64)
     return Dataset(Path(path).stem, X, y, task, tuple(header[i] for i in features))
 
