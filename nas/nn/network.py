@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.linalg.blas import get_blas_funcs
 
 from nas.nn.activations import get_activation, output_forward
 from nas.nn.init import initialize
@@ -83,6 +84,7 @@ class Network:
         self.running_mean = [np.zeros(h, self.dtype) for h in bn_sizes]
         self.running_var = [np.ones(h, self.dtype) for h in bn_sizes]
         self._ws: _Workspace | None = None
+        self._axpy = get_blas_funcs("axpy", (self.params,))
 
     def _views(self, flat: Array) -> tuple[list[Array], list[Array], list[Array], list[Array]]:
         pos = 0
@@ -111,6 +113,14 @@ class Network:
             initialize(W, b, scheme, init_scale, rng)
             if self.batch_norm and layer < self.n_layers - 1:
                 b.fill(0)
+
+    def snapshot(self) -> list[Array]:
+        """Copies of everything inference reads: parameters and BN running statistics."""
+        return [a.copy() for a in (self.params, *self.running_mean, *self.running_var)]
+
+    def restore(self, snapshot: list[Array]) -> None:
+        for dst, src in zip((self.params, *self.running_mean, *self.running_var), snapshot):
+            dst[...] = src
 
     def workspace(self, n: int) -> _Workspace:
         if self._ws is None or self._ws.n < n:
@@ -253,9 +263,9 @@ class Network:
         )
         self.backward(X)
         if alpha > 0:
-            w = self.params[: self.n_weights]
-            J += alpha * float(np.vdot(w, w))
-            self.grads[: self.n_weights] += (2.0 * alpha) * w
+            w, gw = self.params[: self.n_weights], self.grads[: self.n_weights]
+            J += alpha * float(np.dot(w, w))
+            self._axpy(w, gw, a=2.0 * alpha)  # gw += 2 alpha w, in place, no temporary
         return J
 
     def predict_output(self, X: Array, chunk: int = 4096) -> Array:

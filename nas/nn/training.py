@@ -128,15 +128,15 @@ class Trainer:
         callback: Callback | None = None,
     ) -> str:
         """Train until a stopping condition holds; return the status naming it."""
-        rule, hist, params = self.rule, self.history, self.net.params
-        best_params: np.ndarray | None = None
+        rule, hist, net = self.rule, self.history, self.net
+        best: list[np.ndarray] | None = None
         for _ in range(rule.max_iter):
             started = time.perf_counter()
-            snapshot = params.copy()
+            snapshot = net.snapshot()
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is handled below
                 cost = self.epoch(X, Y, rng)
             if math.isnan(cost):
-                params[...] = snapshot
+                net.restore(snapshot)
                 return DIVERGED
             val_loss, val_metric = validate() if validate else (None, None)
             hist.loss_curve.append(cost)
@@ -154,14 +154,14 @@ class Trainer:
                 improved = val_metric > hist.best_validation_score + rule.tol
                 if val_metric > hist.best_validation_score:
                     hist.best_validation_score = val_metric
-                    best_params = params.copy()
+                    best = net.snapshot()
             else:
                 improved = cost < hist.best_loss - rule.tol
             hist.best_loss = min(hist.best_loss, cost)
             hist.no_improvement = 0 if improved else hist.no_improvement + 1
             if hist.no_improvement >= rule.n_iter_no_change:
-                if rule.early_stopping and best_params is not None:
-                    params[...] = best_params
+                if rule.early_stopping and best is not None:
+                    net.restore(best)
                     return EARLY_STOPPING
                 return CONVERGED
         return MAX_ITER
