@@ -1,0 +1,64 @@
+"""Schema migrations: Alembic, configured in code and shipped inside the package.
+
+No alembic.ini is needed at run time, so an installed wheel can migrate its own database.
+The version table is nas_alembic_version, so that the store can share a database with
+Optuna, whose own Alembic history lives in alembic_version.
+"""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from nas.store.engine import unavailable
+
+VERSION_TABLE = "nas_alembic_version"
+SCRIPT_LOCATION = "nas.store:migrations"
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """An Alembic Config pointing at the packaged scripts and, when given, at `engine`."""
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision this code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the packaged migrations have no head"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's revision, or None for a database the store has never touched."""
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            return context.get_current_revision()
+    except DBAPIError as exc:
+        raise unavailable(engine, exc) from None
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision`; a no-op when it is already there.
+
+    Safe to run from many processes at once: env.py takes a database-wide lock first
+    (an advisory lock on PostgreSQL, the write lock on SQLite), and whoever comes second
+    finds the work done.
+    """
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except DBAPIError as exc:
+        raise unavailable(engine, exc) from None
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Migrate on first use: cheap when the database is already at head."""
+    if current_revision(engine) != head_revision():
+        upgrade(engine)
