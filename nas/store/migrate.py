@@ -7,6 +7,8 @@ Optuna, whose own Alembic history lives in alembic_version.
 
 from __future__ import annotations
 
+import threading
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -18,6 +20,10 @@ from nas.store.engine import unavailable
 
 VERSION_TABLE = "nas_alembic_version"
 SCRIPT_LOCATION = "nas.store:migrations"
+
+# Alembic's `context` is a module-level proxy, so two threads migrating at once would
+# trample each other's; processes are kept apart by the database lock in env.py.
+_MIGRATING = threading.Lock()
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -48,12 +54,13 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; a no-op when it is already there.
 
-    Safe to run from many processes at once: env.py takes a database-wide lock first
-    (an advisory lock on PostgreSQL, the write lock on SQLite), and whoever comes second
-    finds the work done.
+    Safe to run from many processes and threads at once: env.py takes a database-wide
+    lock first (an advisory lock on PostgreSQL, the write lock on SQLite), and whoever
+    comes second finds the work done.
     """
     try:
-        command.upgrade(alembic_config(engine), revision)
+        with _MIGRATING:
+            command.upgrade(alembic_config(engine), revision)
     except DBAPIError as exc:
         raise unavailable(engine, exc) from None
 

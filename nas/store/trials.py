@@ -8,6 +8,7 @@ a retried write replaces the row instead of failing or duplicating it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,6 +133,12 @@ def _running(trial_id: int, attempt: int | None) -> Any:
     return condition
 
 
+def _nan_to_none(value: float | None) -> float | None:
+    # SQLite turns NaN into NULL; doing the same everywhere keeps both back ends alike.
+    # A diverged trial says so in its status, not in a NaN loss.
+    return None if value is None or math.isnan(value) else value
+
+
 def _upsert_epochs(session: Session, trial_id: int, points: Sequence[EpochPoint]) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -139,10 +146,10 @@ def _upsert_epochs(session: Session, trial_id: int, points: Sequence[EpochPoint]
         {
             "trial_id": trial_id,
             "epoch": p.epoch,
-            "train_loss": p.train_loss,
-            "val_loss": p.val_loss,
-            "val_metric": p.val_metric,
-            "seconds": p.seconds,
+            "train_loss": _nan_to_none(p.train_loss),
+            "val_loss": _nan_to_none(p.val_loss),
+            "val_metric": _nan_to_none(p.val_metric),
+            "seconds": _nan_to_none(p.seconds),
         }
         for p in points
     ]
@@ -178,7 +185,7 @@ def record_epochs(
         .values(
             heartbeat=utcnow(),
             epochs_run=case((newest, last.epoch), else_=Trial.epochs_run),
-            val_metric=case((newest, last.val_metric), else_=Trial.val_metric),
+            val_metric=case((newest, _nan_to_none(last.val_metric)), else_=Trial.val_metric),
         )
         .execution_options(synchronize_session=False)
     )
@@ -228,9 +235,10 @@ def end_trial(
     if status not in END_STATUSES:
         raise ValueError(f"trial end status must be one of {END_STATUSES}, got {status!r}")
     values: dict[str, Any] = {"status": status, "finished": utcnow(), "heartbeat": None}
-    values |= {"error": error, "test_metric": test_metric, "predicted_final": predicted_final}
+    values |= {"error": error, "test_metric": _nan_to_none(test_metric)}
+    values["predicted_final"] = _nan_to_none(predicted_final)
     if val_metric is not None:
-        values["val_metric"] = val_metric
+        values["val_metric"] = _nan_to_none(val_metric)
     if n_params is not None:
         values["n_params"] = n_params
     statement = (
