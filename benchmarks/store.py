@@ -224,7 +224,7 @@ def main() -> None:
         "|---" * 6 + "|",
     ]
     header = "| back end | writers | wall s | epochs committed | rows stored | lost | locked |"
-    write_lines = [header + " errors | epochs/s per writer-run |", "|---" * 9 + "|"]
+    write_lines = [header + " errors | epochs/s, all writers |", "|---" * 9 + "|"]
     with tempfile.TemporaryDirectory() as workdir:
         for backend in args.backends:
             url = fresh_url(backend, Path(workdir))
