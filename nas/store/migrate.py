@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from nas.store.engine import unavailable
+from nas.store.engine import StoreUnavailable, safe_url, unavailable
 
 VERSION_TABLE = "nas_alembic_version"
 SCRIPT_LOCATION = "nas.store:migrations"
@@ -65,7 +65,23 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         raise unavailable(engine, exc) from None
 
 
+def known_revisions() -> set[str]:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return {script.revision for script in scripts.walk_revisions()}
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Migrate on first use: cheap when the database is already at head."""
-    if current_revision(engine) != head_revision():
-        upgrade(engine)
+    """Migrate on first use: cheap when the database is already at head.
+
+    A database migrated by a newer nas-service is refused with one line rather than
+    touched: this code cannot know what that schema means.
+    """
+    revision = current_revision(engine)
+    if revision == head_revision():
+        return
+    if revision is not None and revision not in known_revisions():
+        raise StoreUnavailable(
+            f"database {safe_url(engine.url)} is at schema revision {revision}, newer than "
+            f"this nas-service knows (head {head_revision()}): upgrade nas-service"
+        )
+    upgrade(engine)

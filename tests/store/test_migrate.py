@@ -5,11 +5,19 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
-from nas.store import current_revision, head_revision, make_engine, upgrade
+from nas.store import (
+    StoreUnavailable,
+    current_revision,
+    ensure_schema,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from nas.store.migrate import VERSION_TABLE
 from nas.store.models import Base
 
@@ -71,4 +79,15 @@ def test_downgrade_to_base_and_back(db_url: str) -> None:
     assert set(inspect(engine).get_table_names()) <= {VERSION_TABLE}
     upgrade(engine)
     assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_schema_from_a_newer_release_is_refused_in_one_line(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = 'f00d'"))
+    with pytest.raises(StoreUnavailable, match="newer than this nas-service") as info:
+        ensure_schema(engine)
+    assert "\n" not in str(info.value)
     engine.dispose()
