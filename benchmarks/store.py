@@ -60,6 +60,14 @@ def fresh_url(backend: str, workdir: Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def drop_schema() -> None:
+    """Leave the shared test database as the benchmark found it."""
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+    admin.dispose()
+
+
 def populate(store: Store, n_trials: int, n_epochs: int) -> tuple[int, list[int]]:
     """Bulk-load one job with n_trials trials of n_epochs epochs each: (job id, trial ids)."""
     rng = np.random.default_rng(0)
@@ -252,6 +260,8 @@ def main() -> None:
             )
             if w["first_error"]:
                 print(f"{backend}: first writer error: {w['first_error']}")
+            if backend == "postgresql":
+                drop_schema()
     print()
     print("\n".join(lines))
     print()
