@@ -83,7 +83,7 @@ class SearchSpace(_Frozen):
     def _decay(cls, v: tuple[float, float]) -> tuple[float, float]:
         if v == (0.0, 0.0):
             return v
-        if not (0 < v[0] and v[1] <= 10):
+        if not (v[0] > 0 and v[1] <= 10):
             raise ValueError(f"weight_decay must lie within (0, 10] or be [0, 0]; got {list(v)}")
         _check_range("weight_decay", *v, log=True)
         return v
@@ -91,7 +91,7 @@ class SearchSpace(_Frozen):
     @field_validator("learning_rate")
     @classmethod
     def _lr(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if not (0 < v[0] and v[1] <= 10):
+        if not (v[0] > 0 and v[1] <= 10):
             raise ValueError(f"learning_rate must lie within (0, 10]; got {list(v)}")
         _check_range("learning_rate", *v, log=True)
         return v
