@@ -63,6 +63,7 @@ class _BaseMLP(BaseEstimator):
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         shuffle: bool = True,
+        warm_start: bool = False,
         random_state: int | None = None,
         dtype: str = "float32",
     ) -> None:
@@ -90,6 +91,7 @@ class _BaseMLP(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.shuffle = shuffle
+        self.warm_start = warm_start
         self.random_state = random_state
         self.dtype = dtype
 
@@ -219,7 +221,11 @@ class _BaseMLP(BaseEstimator):
         y_val: Any = None,
         callback: Callback | None = None,
     ) -> _BaseMLP:
-        """Train from fresh weights.
+        """Train for max_iter epochs, from fresh weights unless warm_start continues.
+
+        With warm_start=True a fitted model goes on from its current weights, optimizer
+        state and random stream, so training in several calls of k epochs equals one call
+        of their sum: a search trains a candidate rung by rung this way.
 
         X_val, y_val give a validation set whose loss and metric are recorded every epoch
         (validation_scores_) and drive early_stopping; without them early_stopping holds
@@ -227,12 +233,18 @@ class _BaseMLP(BaseEstimator):
         stops training by returning True.
         """
         sizes = self._validate_params()
-        X = check.check_X(X)
+        warm = self.warm_start and hasattr(self, "_trainer")
+        X = check.check_X(X, n_features=self.n_features_in_ if warm else None)
         y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
         if X_val is None and self.early_stopping:
             X, X_val, y, y_val = self._split_validation(X, y)
-        self._set_targets(y)
-        self._initialize(X, sizes)
+        if warm:
+            rule = self._trainer.rule
+            rule.tol, rule.n_iter_no_change = self.tol, self.n_iter_no_change
+            rule.target_loss, rule.early_stopping = self.target_loss, self.early_stopping
+        else:
+            self._set_targets(y)
+            self._initialize(X, sizes)
         return self._run(X, y, X_val, y_val, callback, self.max_iter)
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> _BaseMLP:

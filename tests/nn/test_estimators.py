@@ -270,3 +270,14 @@ def test_regressor_multi_output_and_exact_targets():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert reg.score(X, Y) > 0.9999
+
+
+def test_warm_start_in_rungs_equals_one_long_fit():
+    X, y = load_iris(return_X_y=True)
+    kw = dict(hidden_layer_sizes=(8,), dropout=0.1, batch_norm=True, tol=0.0, random_state=0)
+    whole = MLPClassifier(max_iter=9, **kw).fit(X, y, X_val=X, y_val=y)
+    rungs = MLPClassifier(warm_start=True, **kw)
+    for epochs in (1, 2, 6):
+        rungs.set_params(max_iter=epochs).fit(X, y, X_val=X, y_val=y)
+    assert rungs.n_iter_ == 9 and rungs.validation_scores_ == whole.validation_scores_
+    np.testing.assert_array_equal(rungs.coefs_[0], whole.coefs_[0])
