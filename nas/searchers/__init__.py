@@ -1,7 +1,15 @@
 """Searchers: what to train next. One protocol (base.Searcher), several strategies.
 
 make_searcher is the one way the driver builds a searcher, from a name in SEARCHERS, the
-space, the job's seed and the options of that strategy.
+space, the job's seed and the options of that strategy. What the driver can rely on:
+
+- ask() never repeats a candidate (resumes included) and raises SpaceExhaustedError when
+  MAX_DRAWS draws in a row found only old ones: the search is over.
+- tell() takes only a pending candidate (asked, not yet told); anything else is a bug and
+  raises ValueError.
+- state() is plain JSON (no NaN). Every searcher's state has "keys" (all proposed) and
+  "pending" (candidate dicts asked but not told). After load_state those are still
+  pending: re-run each and tell it (or tell it failed).
 """
 
 from __future__ import annotations

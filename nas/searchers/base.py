@@ -58,9 +58,9 @@ class Observation:
         if self.status in ("failed", "diverged"):
             return None
         if self.value is not None:
-            return self.value
+            return float(self.value)
         finite = [v for v in self.curve if math.isfinite(v)]
-        return finite[-1] if finite else None
+        return float(finite[-1]) if finite else None
 
 
 class Searcher(Protocol):
@@ -90,14 +90,10 @@ class Proposals:
             candidate = draw()
             key = candidate.key()
             if key not in self.keys:
-                self.add(candidate)
+                self.keys.add(key)
+                self.pending[key] = candidate
                 return candidate
         raise SpaceExhaustedError(f"no new candidate in {MAX_DRAWS} draws; the space is exhausted")
-
-    def add(self, candidate: Candidate, *, pending: bool = True) -> None:
-        self.keys.add(candidate.key())
-        if pending:
-            self.pending[candidate.key()] = candidate
 
     def settle(self, candidate: Candidate) -> None:
         """Mark a pending candidate as told; telling one never asked (or twice) is a bug."""
@@ -105,6 +101,7 @@ class Proposals:
             raise ValueError(f"candidate {candidate.key()} is not pending: never asked or told")
 
     def state(self) -> dict[str, Any]:
+        """keys: every candidate ever proposed; pending: candidate dicts awaiting tell."""
         return {
             "keys": sorted(self.keys),
             "pending": [c.model_dump(mode="json") for c in self.pending.values()],

@@ -67,9 +67,10 @@ class EvolutionSearcher:
 
     def tell(self, candidate: Candidate, observation: Observation) -> None:
         self._proposals.settle(candidate)
-        if observation.score is None:
+        score = observation.score
+        if score is None:
             return
-        self.members.append(Member(candidate, observation.score, observation.n_params))
+        self.members.append(Member(candidate, float(score), int(observation.n_params)))
         if len(self.members) > self.population:
             self.members.popleft()
 
@@ -109,11 +110,7 @@ class EvolutionSearcher:
             }
             for m in self.members
         ]
-        return {
-            "members": members,
-            "rng": self._rng.bit_generator.state,
-            "proposals": self._proposals.state(),
-        }
+        return {**self._proposals.state(), "members": members, "rng": self._rng.bit_generator.state}
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.members = deque(
@@ -121,4 +118,4 @@ class EvolutionSearcher:
             for m in state["members"]
         )
         self._rng.bit_generator.state = state["rng"]
-        self._proposals.load_state(state["proposals"])
+        self._proposals.load_state(state)

@@ -25,7 +25,7 @@ from optuna.study import StudyDirection
 from optuna.trial import Trial, TrialState, create_trial
 
 from nas.searchers.base import Observation, Proposals
-from nas.searchers.optuna_space import distributions, suggest, to_candidate
+from nas.searchers.optuna_space import distributions, suggest
 from nas.space import Candidate, SearchSpace
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -79,8 +79,8 @@ class OptunaSearcher:
             "params": trial.params,
             "status": observation.status,
             "value": observation.score,
-            "n_params": observation.n_params,
-            "curve": [v for v in observation.curve if math.isfinite(v)],
+            "n_params": int(observation.n_params),
+            "curve": [float(v) for v in observation.curve if math.isfinite(v)],
         }
         state, values, curve = self._outcome(record)
         for step, value in curve.items():
@@ -110,13 +110,14 @@ class OptunaSearcher:
         return state, [record["value"]], {}
 
     def state(self) -> dict[str, Any]:
-        pending = [trial.params for trial in self._asked.values()]
-        return {"told": self._told, "pending": pending}
+        pending_params = [trial.params for trial in self._asked.values()]
+        return {**self._proposals.state(), "told": self._told, "pending_params": pending_params}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        told, pending = state["told"], state["pending"]
-        self.study = self._new_study(n_trials=len(told) + len(pending))
-        self._told, self._asked, self._proposals = [], {}, Proposals()
+        told, pending_params = state["told"], state["pending_params"]
+        self.study = self._new_study(n_trials=len(told) + len(pending_params))
+        self._told, self._asked = [], {}
+        self._proposals.load_state(state)
         for record in told:
             trial_state, values, curve = self._outcome(record)
             if trial_state == TrialState.PRUNED and curve:
@@ -130,8 +131,7 @@ class OptunaSearcher:
             )
             self.study.add_trial(frozen)
             self._told.append(record)
-            self._proposals.add(to_candidate(record["params"]), pending=False)
-        for params in pending:
+        for params in pending_params:
             self._reopen(params)
 
     def _reopen(self, params: dict[str, Any]) -> None:
@@ -141,7 +141,6 @@ class OptunaSearcher:
             trial = self.study.ask()
             candidate = suggest(trial, self.space)
         self._asked[candidate.key()] = trial
-        self._proposals.add(candidate)
 
     def _new_study(self, n_trials: int) -> optuna.Study:
         seed = int(np.random.SeedSequence([self.seed, n_trials]).generate_state(1)[0])

@@ -30,8 +30,8 @@ class RandomSearcher:
         self._proposals.settle(candidate)
 
     def state(self) -> dict[str, Any]:
-        return {"rng": self._rng.bit_generator.state, "proposals": self._proposals.state()}
+        return {**self._proposals.state(), "rng": self._rng.bit_generator.state}
 
     def load_state(self, state: dict[str, Any]) -> None:
         self._rng.bit_generator.state = state["rng"]
-        self._proposals.load_state(state["proposals"])
+        self._proposals.load_state(state)

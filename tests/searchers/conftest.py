@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import math
 
+import numpy as np
 import pytest
 
 from nas.searchers import SEARCHERS, Observation, Searcher, make_searcher
@@ -43,9 +44,10 @@ def objective(candidate: Candidate) -> float:
 
 
 def observe(candidate: Candidate, status: str = "finished") -> Observation:
-    value = objective(candidate)
-    curve = (value - 0.2, value - 0.1, value)
-    n_params = candidate.n_params(8, 2)
+    """The driver may hand over NumPy scalars; state() must still be plain JSON."""
+    value = np.float64(objective(candidate))
+    curve = tuple(np.float32(v) for v in (value - 0.2, value - 0.1, value))
+    n_params = np.int64(candidate.n_params(8, 2))
     if status in ("failed", "diverged"):
         return Observation(candidate, status, None, n_params, 1, (math.nan,))
     epochs = len(curve) if status == "finished" else 2
