@@ -73,10 +73,11 @@ def test_failed_and_diverged_results_do_not_stop_the_search(name: str, two: bool
     assert all(RICH.contains(c) for c in run(searcher, 12))
 
 
+@pytest.mark.parametrize("told_first", [0, 12], ids=["before-any-tell", "after-start-up"])
 @pytest.mark.parametrize(("name", "two"), CASES)
-def test_pending_asks_are_distinct(name: str, two: bool) -> None:
+def test_pending_asks_are_distinct(name: str, two: bool, told_first: int) -> None:
     searcher = build(name, two)
-    run(searcher, 12)  # past the random start-up of the model-based searchers
+    run(searcher, told_first)  # 12 is past the random start-up of model-based searchers
     pending = [searcher.ask() for _ in range(8)]
     assert len({c.key() for c in pending}) == len(pending)
     assert len(searcher.state()["pending"]) == len(pending)
