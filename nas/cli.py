@@ -50,11 +50,63 @@ def add_db(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_db)
 
 
+def _run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from nas.runs import run_batch
+    from nas.spec import load_spec
+    from nas.store import StoreUnavailable
+
+    overrides = {
+        k: v
+        for k, v in (
+            ("searcher", args.searcher),
+            ("budget.trials", args.trials),
+            ("seed", args.seed),
+        )
+        if v is not None
+    }
+    try:
+        spec = load_spec(args.spec, overrides)
+    except (OSError, ValueError) as exc:
+        print(f"nas: error: invalid spec {args.spec}:", file=sys.stderr)
+        if isinstance(exc, ValidationError):
+            for err in exc.errors():
+                where = ".".join(str(x) for x in err["loc"]) or "spec"
+                print(f"  {where}: {err['msg']}", file=sys.stderr)
+        else:
+            print(f"  {exc}", file=sys.stderr)
+        return 2
+    try:
+        return run_batch(spec, url=args.db, out=args.out)
+    except StoreUnavailable as exc:
+        print(f"nas: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run a search from a spec file (YAML or JSON) and print its leaderboard",
+        description="Run a search batch-style: create a job in the store, train candidates "
+        "until the budget is spent, print the leaderboard (and the Pareto front for two "
+        "objectives). Exit code 0 on success, 2 on a bad spec or unreachable database.",
+    )
+    p.add_argument("spec", help="job spec file (.yaml, .yml or .json); see examples/")
+    p.add_argument("--searcher", help="override the spec's searcher (tpe, random, evolution, ...)")
+    p.add_argument("--trials", type=int, help="override budget.trials")
+    p.add_argument("--seed", type=int, help="override the job's seed")
+    p.add_argument("--db", help="database URL (default: $NAS_DATABASE_URL or sqlite:///nas.db)")
+    p.add_argument("--out", help="also write the job, its trials and curves as JSON here")
+    p.set_defaults(handler=_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nas", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     add_demo(sub)
     add_db(sub)
+    add_run(sub)
     return parser
 
 

@@ -385,3 +385,13 @@ POLICIES: Final = {
     "lce": LearningCurvePolicy,
     "lce+asha": lce_asha,
 }
+
+
+def make_policy(name: str, options: Mapping[str, object] | None = None) -> StoppingPolicy:
+    """The policy called `name` with its options; ValueError names a bad name or option."""
+    if name not in POLICIES:
+        raise ValueError(f"policy must be one of {list(POLICIES)}; got {name!r}")
+    try:
+        return POLICIES[name](**dict(options or {}))  # type: ignore[operator]
+    except TypeError as exc:  # an option the policy does not have
+        raise ValueError(f"policy {name!r}: {exc}") from None

@@ -48,8 +48,10 @@ def list_jobs(session: Session, *, status: str | None = None, limit: int = 100) 
     return list(session.scalars(query))
 
 
-def claim_job(session: Session, *, runner: str, now: datetime | None = None) -> Job | None:
-    """Atomically hand the oldest queued job to `runner`, or return None if none waits.
+def claim_job(
+    session: Session, *, runner: str, job_id: int | None = None, now: datetime | None = None
+) -> Job | None:
+    """Atomically hand the oldest queued job (or job `job_id`) to `runner`, or return None.
 
     One statement: UPDATE ... WHERE id = (oldest queued id) AND status = 'queued'. On
     PostgreSQL the inner SELECT is FOR UPDATE SKIP LOCKED, so concurrent runners take
@@ -57,9 +59,10 @@ def claim_job(session: Session, *, runner: str, now: datetime | None = None) -> 
     database's single write lock, which makes it atomic by itself.
     """
     now = now or utcnow()
+    queued = (Job.status == "queued") & (Job.id == job_id if job_id is not None else True)
     oldest = (
         select(Job.id)
-        .where(Job.status == "queued")
+        .where(queued)
         .order_by(Job.id)
         .limit(1)
         .with_for_update(skip_locked=True)

@@ -1,0 +1,82 @@
+"""Plain-text reports of a search for the terminal: progress line, leaderboard, front."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from nas.search import Progress
+from nas.store import JobSummary, Trial
+
+
+def _fmt(x: float | None, digits: int = 4) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+class ProgressLine:
+    """One updating line on a terminal; a line every tenth of the budget elsewhere."""
+
+    def __init__(self, out: TextIO = sys.stderr) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self._last_printed = 0
+
+    def __call__(self, p: Progress) -> None:
+        total = p.trials_budget
+        width = 24
+        filled = int(width * p.trials_done / total) if total else 0
+        bar = f"[{'#' * filled}{'.' * (width - filled)}] " if total else ""
+        of = f"/{total}" if total else ""
+        line = (
+            f"{bar}trials {p.trials_done}{of}  best val {_fmt(p.best)}  "
+            f"epochs {p.epochs_spent} (saved by stopping: {p.epochs_saved})"
+        )
+        if self.tty:
+            self.out.write("\r" + line)
+            self.out.flush()
+            return
+        step = max(1, (total or 10) // 10)
+        if p.trials_done - self._last_printed >= step or p.trials_done == total:
+            self._last_printed = p.trials_done
+            print(line, file=self.out)
+
+    def close(self) -> None:
+        if self.tty:
+            self.out.write("\n")
+
+
+def _architecture(trial: Trial) -> str:
+    p = trial.params
+    widths = "-".join(str(w) for w in p.get("widths", ())) or "linear"
+    extras = [p.get("activation", "?"), p.get("optimizer", "?")]
+    if p.get("batch_norm"):
+        extras.append("bn")
+    if p.get("dropout"):
+        extras.append(f"drop {p['dropout']:.2f}")
+    return f"{widths} {' '.join(extras)}"
+
+
+def table(trials: Sequence[Trial], title: str) -> str:
+    header = (
+        f"{'#':>4} {'trial':>5}  {'architecture':<38} {'val':>7} {'test':>7} "
+        f"{'params':>8} {'epochs':>6}"
+    )
+    lines = [title, header, "-" * len(header)]
+    for rank, t in enumerate(trials, 1):
+        lines.append(
+            f"{rank:>4} {t.number:>5}  {_architecture(t)[:38]:<38} {_fmt(t.val_metric):>7} "
+            f"{_fmt(t.test_metric):>7} {t.n_params or 0:>8} {t.epochs_run:>6}"
+        )
+    return "\n".join(lines)
+
+
+def summary_line(s: JobSummary) -> str:
+    counts = ", ".join(f"{n} {k}" for k, n in s.trials_by_status.items() if n)
+    share = ""
+    if s.max_epochs and s.n_trials:
+        share = f" ({s.epochs_saved / (s.epochs_saved + s.epochs_spent):.0%} of the budget)"
+    return (
+        f"job {s.job_id} {s.status}: {s.n_trials} trials ({counts}); epochs spent "
+        f"{s.epochs_spent}, saved by stopping {s.epochs_saved}{share}"
+    )

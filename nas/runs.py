@@ -1,0 +1,51 @@
+"""Batch runs: a job spec in, a finished job in the store and a report on the terminal out."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+from nas import store as db
+from nas.report import ProgressLine, summary_line, table
+from nas.search import SearchDriver, load_problem
+from nas.spec import JobSpec
+
+
+def run_batch(spec: JobSpec, *, url: str | None = None, out: str | None = None) -> int:
+    store = db.open_store(url)
+    runner = f"{socket.gethostname()}:cli"
+    with store.session() as s:
+        job = db.create_job(s, name=spec.name, spec=spec.model_dump(mode="json"), seed=spec.seed)
+        job_id = job.id
+        db.claim_job(s, runner=runner, job_id=job_id)
+    problem = load_problem(spec)
+    print(
+        f"job {job_id}: {spec.name} on {spec.dataset.name or spec.dataset.csv} "
+        f"({problem.data.X_train.shape[0]} train rows), searcher {spec.searcher}, "
+        f"stopping {spec.stopping.policy}, seed {spec.seed}",
+        file=sys.stderr,
+    )
+    progress = ProgressLine()
+    driver = SearchDriver(spec, store, job_id, runner=runner, problem=problem, progress=progress)
+    try:
+        status = driver.run()
+    finally:
+        progress.close()
+    with store.session() as s:
+        print(
+            table(
+                db.leaderboard(s, job_id, k=10),
+                "leaderboard (validation metric; test metric reported, never used to choose)",
+            )
+        )
+        if spec.two_objectives:
+            print()
+            print(table(db.pareto_front(s, job_id), "Pareto front (val metric vs parameters)"))
+        print(summary_line(db.job_summary(s, job_id, max_epochs=spec.space.max_epochs)))
+        if out:
+            with Path(out).open("w") as handle:
+                db.export_json(s, job_id, handle)
+            print(f"results written to {out}")
+    store.close()
+    return 0 if status == "finished" else 1

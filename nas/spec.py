@@ -1,0 +1,151 @@
+"""The job spec: everything a search run needs, validated before any training starts.
+
+A spec comes from YAML or JSON (the CLI), or a REST body (the API), and is refused with
+the field path and the allowed range when anything is off. It is stored with the job, so
+a resumed run continues the very same search.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from nas.data import BUILTINS, SYNTHETIC
+from nas.searchers import SEARCHERS, make_searcher
+from nas.space import SearchSpace
+from nas.stopping import POLICIES, make_policy
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSpec(_Spec):
+    """A built-in or synthetic data set by name, or a CSV file with its target column."""
+
+    name: str | None = Field(None, description="built-in or synthetic data set")
+    csv: str | None = Field(None, description="path of a CSV file with a header row")
+    target: str | None = Field(None, description="the CSV's target column")
+    task: Literal["classification", "regression"] | None = None
+    test_fraction: float = Field(0.2, gt=0.0, lt=0.5)
+    val_fraction: float = Field(0.2, gt=0.0, lt=0.5)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if (self.name is None) == (self.csv is None):
+            raise ValueError("give exactly one of name (a built-in data set) or csv (a path)")
+        if self.name is not None and self.name not in BUILTINS and self.name not in SYNTHETIC:
+            allowed = sorted(BUILTINS) + list(SYNTHETIC)
+            raise ValueError(f"name must be one of {allowed}; got {self.name!r}")
+        if self.csv is not None:
+            if not self.target:
+                raise ValueError("a csv data set needs its target column named (target)")
+            path = Path(self.csv)
+            if not path.is_file():
+                raise ValueError(f"csv file {self.csv!r} does not exist")
+            with path.open() as handle:
+                header = handle.readline().strip().split(",")
+            if self.target not in header:
+                raise ValueError(f"target column {self.target!r} is not in the CSV header {header}")
+        return self
+
+    @property
+    def resolved_task(self) -> str:
+        if self.task:
+            return self.task
+        if self.name in BUILTINS:
+            return BUILTINS[self.name]
+        return "classification"
+
+
+class StoppingSpec(_Spec):
+    policy: str = Field("asha", description=f"one of {', '.join(POLICIES)}")
+    options: dict[str, Any] = Field(default_factory=dict, description="the policy's parameters")
+
+    @model_validator(mode="after")
+    def _buildable(self) -> StoppingSpec:
+        make_policy(self.policy, self.options)  # ValueError names the bad parameter
+        return self
+
+
+class Budget(_Spec):
+    """When the search ends: whichever limit comes first. At least one must be set."""
+
+    trials: int | None = Field(30, ge=1, le=100_000)
+    seconds: float | None = Field(None, gt=0)
+    epochs: int | None = Field(None, ge=1, description="epochs summed over all trials")
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> Budget:
+        if self.trials is None and self.seconds is None and self.epochs is None:
+            raise ValueError("set at least one of trials, seconds or epochs")
+        return self
+
+
+class JobSpec(_Spec):
+    name: str = Field("search", min_length=1, max_length=200)
+    dataset: DataSpec
+    space: SearchSpace = SearchSpace()
+    searcher: str = Field("tpe", description=f"one of {', '.join(SEARCHERS)}")
+    searcher_options: dict[str, Any] = Field(default_factory=dict)
+    objectives: list[Literal["val_metric", "n_params"]] = Field(["val_metric"], min_length=1)
+    stopping: StoppingSpec = StoppingSpec()
+    budget: Budget = Budget()
+    parallelism: int = Field(1, ge=1, le=1024, description="trials trained at once")
+    seed: int = Field(0, ge=0, lt=2**32)
+
+    @field_validator("dataset", mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
+
+    @field_validator("searcher")
+    @classmethod
+    def _searcher(cls, v: str) -> str:
+        if v not in SEARCHERS:
+            raise ValueError(f"searcher must be one of {list(SEARCHERS)}; got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _searcher_buildable(self) -> JobSpec:
+        # ValueError names a bad option (e.g. population < 2, cmaes with two objectives)
+        make_searcher(
+            self.searcher,
+            self.space,
+            self.seed,
+            two_objectives=self.two_objectives,
+            **self.searcher_options,
+        )
+        return self
+
+    @field_validator("objectives")
+    @classmethod
+    def _objectives(cls, v: list[str]) -> list[str]:
+        if v[0] != "val_metric" or len(v) != len(set(v)):
+            raise ValueError("objectives are ['val_metric'] or ['val_metric', 'n_params']")
+        return v
+
+    @property
+    def two_objectives(self) -> bool:
+        return len(self.objectives) == 2
+
+
+def load_spec(path: str | Path, overrides: dict[str, Any] | None = None) -> JobSpec:
+    """Read a YAML or JSON spec file; dotted overrides (budget.trials=10) win."""
+    text = Path(path).read_text()
+    if str(path).endswith((".yaml", ".yml")):
+        import yaml
+
+        raw = yaml.safe_load(text) or {}
+    else:
+        raw = json.loads(text)
+    for dotted, value in (overrides or {}).items():
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return JobSpec.model_validate(raw)

@@ -1,0 +1,115 @@
+"""One candidate's training, rung by rung: the work an executor does, wherever it runs.
+
+A TrialRunner holds a candidate's network between rungs, so a trial promoted to the next
+rung continues where it stopped instead of training again. It knows nothing of searchers,
+stopping policies or storage: it trains to the epoch it is told, reports the curve points,
+and at the end scores the test rows and hands back the model as npz bytes.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from nas.data import Split
+from nas.nn import DivergenceWarning, EpochLog, MLPClassifier, MLPRegressor, to_bytes
+from nas.space import Candidate
+
+RUNNING = "running"
+DIVERGED = "diverged"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class TrialTask:
+    """What to train: the candidate, its seed (from the job's seed) and its epoch budget."""
+
+    number: int
+    candidate: Candidate
+    seed: int
+    max_epochs: int
+
+
+@dataclass(frozen=True)
+class RungResult:
+    """The epochs one rung trained, and whether the trial can go on (running)."""
+
+    number: int
+    logs: tuple[EpochLog, ...]
+    status: str  # running | diverged | failed
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def epochs_done(self) -> int:
+        return self.logs[-1].epoch if self.logs else 0
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    number: int
+    test_metric: float | None
+    model: bytes | None
+
+
+def build_model(task: TrialTask, classification: bool) -> MLPClassifier | MLPRegressor:
+    """The estimator for a candidate; stopping is the driver's, so the trainer never stops."""
+    cls = MLPClassifier if classification else MLPRegressor
+    return cls(
+        **task.candidate.estimator_params(),
+        max_iter=1,
+        tol=0.0,
+        n_iter_no_change=10**9,
+        warm_start=True,
+        random_state=task.seed,
+    )
+
+
+class TrialRunner:
+    def __init__(self, task: TrialTask, data: Split, classification: bool) -> None:
+        self.task = task
+        self.data = data
+        self.model = build_model(task, classification)
+        self.epochs_done = 0
+
+    def advance(self, until_epoch: int) -> RungResult:
+        """Train up to `until_epoch`; failures come back as a result, never raised."""
+        started = time.perf_counter()
+        logs: list[EpochLog] = []
+        epochs = min(until_epoch, self.task.max_epochs) - self.epochs_done
+        if epochs <= 0:
+            return RungResult(self.task.number, (), RUNNING)
+        d = self.data
+        try:
+            self.model.set_params(max_iter=epochs)
+            with warnings.catch_warnings():  # divergence is reported as the rung's status
+                warnings.simplefilter("ignore", DivergenceWarning)
+                self.model.fit(
+                    d.X_train, d.y_train, X_val=d.X_val, y_val=d.y_val, callback=logs.append
+                )
+        except Exception as exc:  # a failing trial is recorded, never fatal to its job
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            return RungResult(
+                self.task.number, tuple(logs), FAILED, detail, time.perf_counter() - started
+            )
+        self.epochs_done += len(logs)
+        status = DIVERGED if self.model.status_ == "diverged" else RUNNING
+        return RungResult(
+            self.task.number, tuple(logs), status, None, time.perf_counter() - started
+        )
+
+    def outcome(self, keep_model: bool) -> TrialOutcome:
+        """Test metric (reported, never used for a choice) and the model's npz bytes."""
+        if self.epochs_done == 0:
+            return TrialOutcome(self.task.number, None, None)
+        d = self.data
+        score = float(self.model.score(d.X_test, d.y_test))
+        return TrialOutcome(
+            self.task.number,
+            score if np.isfinite(score) else None,
+            to_bytes(self.model) if keep_model else None,
+        )
