@@ -15,7 +15,7 @@ import math
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Activation = Literal["relu", "tanh", "logistic", "softplus", "identity"]
 Optimizer = Literal["adam", "sgd"]
@@ -28,11 +28,14 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_range(name: str, low: float, high: float, log: bool) -> None:
-    if low > high:
-        raise ValueError(f"{name}: low {low} is above high {high}")
-    if log and low <= 0:
-        raise ValueError(f"{name}: a log-scale range needs low > 0; got {low}")
+# field: (lowest, highest, log scale); a log-scale range must start above 0
+_BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "n_layers": (1, MAX_LAYERS, False),
+    "width": (1, MAX_WIDTH, True),
+    "dropout": (0.0, 0.9, False),
+    "weight_decay": (0.0, 10.0, True),
+    "learning_rate": (0.0, 10.0, True),
+}
 
 
 class SearchSpace(_Frozen):
@@ -54,46 +57,23 @@ class SearchSpace(_Frozen):
     batch_size: list[int] = Field([32, 64, 128, 256], min_length=1)
     max_epochs: int = Field(50, ge=1, le=10_000, description="epochs a candidate may train")
 
-    @field_validator("n_layers")
+    @field_validator(*_BOUNDS)
     @classmethod
-    def _layers(cls, v: tuple[int, int]) -> tuple[int, int]:
-        if not (1 <= v[0] <= MAX_LAYERS and 1 <= v[1] <= MAX_LAYERS):
-            raise ValueError(f"n_layers must lie within [1, {MAX_LAYERS}]; got {list(v)}")
-        _check_range("n_layers", *v, log=False)
-        return v
-
-    @field_validator("width")
-    @classmethod
-    def _width(cls, v: tuple[int, int]) -> tuple[int, int]:
-        if not (1 <= v[0] <= MAX_WIDTH and 1 <= v[1] <= MAX_WIDTH):
-            raise ValueError(f"width must lie within [1, {MAX_WIDTH}]; got {list(v)}")
-        _check_range("width", *v, log=True)
-        return v
-
-    @field_validator("dropout")
-    @classmethod
-    def _dropout(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if not (0 <= v[0] <= 0.9 and 0 <= v[1] <= 0.9):
-            raise ValueError(f"dropout must lie within [0, 0.9]; got {list(v)}")
-        _check_range("dropout", *v, log=False)
-        return v
-
-    @field_validator("weight_decay")
-    @classmethod
-    def _decay(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if v == (0.0, 0.0):
-            return v
-        if not (v[0] > 0 and v[1] <= 10):
-            raise ValueError(f"weight_decay must lie within (0, 10] or be [0, 0]; got {list(v)}")
-        _check_range("weight_decay", *v, log=True)
-        return v
-
-    @field_validator("learning_rate")
-    @classmethod
-    def _lr(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if not (v[0] > 0 and v[1] <= 10):
-            raise ValueError(f"learning_rate must lie within (0, 10]; got {list(v)}")
-        _check_range("learning_rate", *v, log=True)
+    def _within_bounds(cls, v: tuple[float, float], info: ValidationInfo) -> tuple[float, float]:
+        name = info.field_name
+        assert name is not None
+        lowest, highest, log = _BOUNDS[name]
+        if name == "weight_decay" and tuple(v) == (0, 0):
+            return v  # weight decay off
+        low, high = v
+        open_low = log and lowest <= 0
+        inside = (low > lowest if open_low else low >= lowest) and high <= highest
+        if not inside:
+            interval = f"{'(' if open_low else '['}{lowest:g}, {highest:g}]"
+            off = " or be [0, 0]" if name == "weight_decay" else ""
+            raise ValueError(f"{name} must lie within {interval}{off}; got {list(v)}")
+        if low > high:
+            raise ValueError(f"{name}: low {low} is above high {high}")
         return v
 
     @field_validator("batch_size")

@@ -1,0 +1,67 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from nas.nn import MLPClassifier
+from nas.space import Candidate, SearchSpace
+
+
+@pytest.mark.parametrize("shape", ["free", "funnel", "constant"])
+def test_samples_lie_in_the_space_and_follow_the_shape(shape):
+    space = SearchSpace(shape=[shape], n_layers=(2, 4), width=(4, 300))
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        c = space.sample(rng)
+        assert space.contains(c)
+        if shape == "funnel":
+            assert list(c.widths) == sorted(c.widths, reverse=True)
+        if shape == "constant":
+            assert len(set(c.widths)) == 1
+    assert not SearchSpace(shape=["constant"]).contains(Candidate(widths=(8, 16)))
+
+
+def test_key_is_stable_across_processes_and_differs_between_choices():
+    c = Candidate(widths=(64, 32), activation="tanh", dropout=0.1, learning_rate=3e-3)
+    code = (
+        "from nas.space import Candidate; print(Candidate(widths=(64, 32), "
+        "activation='tanh', dropout=0.1, learning_rate=3e-3).key())"
+    )
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == c.key()
+    assert Candidate(widths=(64, 32)).key() != Candidate(widths=(32, 64)).key()
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_parameter_count_matches_the_trained_network(batch_norm):
+    c = Candidate(widths=(7, 5), batch_norm=batch_norm)
+    X, y = np.random.default_rng(0).normal(size=(30, 4)), np.arange(30) % 3
+    model = MLPClassifier(**c.estimator_params(), max_iter=1).fit(X, y)
+    assert c.n_params(4, 3) == model.n_params_
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("width", (0, 64), r"width must lie within \[1, 4096\]"),
+        ("width", (64, 8), "width: low 64 is above high 8"),
+        ("n_layers", (1, 40), r"n_layers must lie within \[1, 16\]"),
+        ("learning_rate", (0, 0.1), r"learning_rate must lie within \(0, 10\]"),
+        ("dropout", (0.0, 1.0), r"dropout must lie within \[0, 0.9\]"),
+        ("activation", [], "at least 1 item"),
+        ("activation", ["swish"], "relu"),
+        ("batch_size", [0, 32], r"batch_size choices must lie within \[1, 65536\]"),
+        ("max_epochs", 0, "greater than or equal to 1"),
+    ],
+)
+def test_bad_spaces_name_the_field_and_range(field, value, message):
+    with pytest.raises(ValidationError, match=message) as info:
+        SearchSpace(**{field: value})
+    assert info.value.errors()[0]["loc"][0] == field
+
+
+def test_weight_decay_zero_range_switches_it_off():
+    c = SearchSpace(weight_decay=(0, 0)).sample(np.random.default_rng(0))
+    assert c.weight_decay == 0.0
