@@ -32,7 +32,7 @@ from nas.spec import JobSpec
 
 SPACE = {
     "n_layers": [1, 3],
-    "width": [16, 512],
+    "width": [16, 256],
     "activation": ["relu", "tanh"],
     "dropout": [0.0, 0.3],
     "weight_decay": [1e-6, 1e-2],
@@ -40,7 +40,7 @@ SPACE = {
     "optimizer": ["adam"],
     "learning_rate": [1e-4, 1e-2],
     "batch_size": [32, 64, 128],
-    "max_epochs": 40,
+    "max_epochs": 30,
 }
 
 
@@ -103,11 +103,11 @@ def main() -> None:
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--trials", type=int, default=60)
-    parser.add_argument("--epochs", type=int, default=1000, help="epoch budget per search")
+    parser.add_argument("--epochs", type=int, default=600, help="epoch budget per search")
     args = parser.parse_args()
     print(
         f"budget per search: {args.trials} trials or {args.epochs} epochs; ASHA (eta 3, "
-        f"min 2 epochs, max 40); seeds {args.seeds}"
+        f"min 2 epochs, max 30); seeds {args.seeds}"
     )
     print(
         f"{'data set':<14} {'searcher':<14} {'best test':>9} {'AUC':>6} {'epochs':>7} "
