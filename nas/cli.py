@@ -26,10 +26,35 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_demo)
 
 
+def _db(args: argparse.Namespace) -> int:
+    from nas.store import StoreUnavailable, current_revision, head_revision, make_engine, upgrade
+    from nas.store.engine import safe_url
+
+    try:
+        engine = make_engine(args.url)
+        if args.action == "upgrade":
+            upgrade(engine)
+        revision = current_revision(engine)
+    except StoreUnavailable as exc:
+        print(f"nas: error: {exc}", file=sys.stderr)
+        return 2
+    state = "up to date" if revision == head_revision() else f"head is {head_revision()}"
+    print(f"{safe_url(engine.url)}: revision {revision or 'none (empty)'}, {state}")
+    return 0
+
+
+def add_db(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("db", help="migrate or inspect the SQL store (NAS_DATABASE_URL)")
+    p.add_argument("action", choices=["upgrade", "current"], help="upgrade to head, or show")
+    p.add_argument("--url", help="database URL (default: $NAS_DATABASE_URL or sqlite:///nas.db)")
+    p.set_defaults(handler=_db)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nas", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     add_demo(sub)
+    add_db(sub)
     return parser
 
 

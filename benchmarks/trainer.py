@@ -1,0 +1,158 @@
+"""Trainer speed: ms per epoch for nas.nn, scikit-learn, PyTorch (CPU) and a GEMM floor.
+
+One run, same data (digits tiled 10x: 17,970 rows, 64 features, 10 classes), same
+architecture, batch 128, Adam, float32, BLAS capped at 2 threads. The GEMM floor runs only
+the matrix products of forward and backward propagation, so no trainer can go below it.
+
+    python benchmarks/trainer.py [--shapes 64 256,256 1024,1024,1024] [--epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+from sklearn.datasets import load_digits
+from threadpoolctl import threadpool_info, threadpool_limits
+
+BATCH = 128
+THREADS = 2
+
+
+def digits_x10() -> tuple[np.ndarray, np.ndarray]:
+    X, y = load_digits(return_X_y=True)
+    X = np.tile(X, (10, 1)).astype(np.float32)
+    X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1)
+    return np.ascontiguousarray(X, dtype=np.float32), np.tile(y, 10)
+
+
+def time_ours(X, y, hidden, epochs):
+    from nas.nn import MLPClassifier
+
+    seconds: list[float] = []
+    clf = MLPClassifier(
+        hidden,
+        batch_size=BATCH,
+        max_iter=epochs + 1,
+        scaling=None,
+        alpha=0.0,
+        n_iter_no_change=10**6,
+        random_state=0,
+        dtype="float32",
+    )
+    clf.fit(X, y, callback=lambda log: seconds.append(log.seconds))
+    return statistics.median(seconds[1:])  # the first epoch builds buffers
+
+
+def time_sklearn(X, y, hidden, epochs):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        hidden,
+        batch_size=BATCH,
+        max_iter=epochs,
+        alpha=0.0,
+        tol=0.0,
+        n_iter_no_change=10**6,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        clf.fit(X, y)
+    return (time.perf_counter() - start) / epochs
+
+
+def time_torch(X, y, hidden, epochs):
+    import torch
+
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(0)
+    sizes = [X.shape[1], *hidden]
+    layers: list[torch.nn.Module] = []
+    for i, o in zip(sizes[:-1], sizes[1:]):
+        layers += [torch.nn.Linear(i, o), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-1], 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
+    seconds = []
+    for _ in range(epochs + 1):
+        start = time.perf_counter()
+        perm = torch.randperm(len(Xt))
+        Xs, ys = Xt[perm], yt[perm]
+        for i in range(0, len(Xs), BATCH):
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(Xs[i : i + BATCH]), ys[i : i + BATCH]).backward()
+            opt.step()
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds[1:])
+
+
+def time_gemm_floor(X, y, hidden, epochs):
+    sizes = [X.shape[1], *hidden, 10]
+    rng = np.random.default_rng(0)
+    W = [
+        rng.standard_normal((i, o)).astype(np.float32) * 0.01 for i, o in zip(sizes[:-1], sizes[1:])
+    ]
+    acts = [np.empty((BATCH, s), np.float32) for s in sizes]
+    grads = [np.empty_like(w) for w in W]
+    seconds = []
+    for _ in range(epochs + 1):
+        start = time.perf_counter()
+        for i in range(0, len(X) - BATCH + 1, BATCH):
+            acts[0][...] = X[i : i + BATCH]
+            for k, w in enumerate(W):
+                np.matmul(acts[k], w, out=acts[k + 1])
+            for k in range(len(W) - 1, -1, -1):
+                np.matmul(acts[k].T, acts[k + 1], out=grads[k])
+                if k:
+                    np.matmul(acts[k + 1], W[k].T, out=acts[k])
+        seconds.append((time.perf_counter() - start) * len(X) / (len(X) // BATCH * BATCH))
+    return statistics.median(seconds[1:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", nargs="+", default=["64", "256,256", "1024,1024,1024"])
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+    X, y = digits_x10()
+    with threadpool_limits(THREADS):
+        blas = [
+            (i["internal_api"], i.get("architecture"), i["num_threads"]) for i in threadpool_info()
+        ]
+        print(f"data {X.shape}, batch {BATCH}, Adam, float32, BLAS {blas}")
+        print(
+            f"{'hidden':>16} {'ours':>9} {'sklearn':>9} {'torch':>9} {'floor':>9}   "
+            f"{'ours/min(sk,torch)':>18} {'ours/floor':>10}"
+        )
+        for shape in args.shapes:
+            hidden = tuple(int(s) for s in shape.split(","))
+            epochs = max(1, args.epochs if max(hidden) < 1024 else args.epochs // 2)
+            ms = {}
+            for name, fn in (
+                ("ours", time_ours),
+                ("sklearn", time_sklearn),
+                ("torch", time_torch),
+                ("floor", time_gemm_floor),
+            ):
+                try:
+                    ms[name] = 1000 * fn(X, y, hidden, epochs)
+                except ImportError:
+                    ms[name] = float("nan")
+            best_peer = (
+                min(ms["sklearn"], ms["torch"]) if not np.isnan(ms["torch"]) else ms["sklearn"]
+            )
+            times = " ".join(f"{ms[k]:9.1f}" for k in ("ours", "sklearn", "torch", "floor"))
+            ratios = f"{ms['ours'] / best_peer:18.2f} {ms['ours'] / ms['floor']:10.2f}"
+            print(f"{str(list(hidden)):>16} {times}   {ratios}")
+
+
+if __name__ == "__main__":
+    main()

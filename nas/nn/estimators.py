@@ -1,0 +1,499 @@
+"""MLPClassifier and MLPRegressor: the trainer behind scikit-learn's estimator contract.
+
+They fit, predict and score like scikit-learn's own MLPs, clone and pipeline like them,
+and expose coefs_ and intercepts_ as lists of (fan_in, fan_out) weights and bias vectors.
+Unlike them they offer the lecture's options exactly (squared loss not halved, weight decay
+J + alpha * sum w^2, threshold units, RAND(-eps, eps) initialization, min-max scaling to
+[-1, 1]) and dropout, batch normalization, a per-epoch callback and float32 training.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import train_test_split
+
+from nas.nn import validation as check
+from nas.nn.activations import ACTIVATIONS
+from nas.nn.init import INITS, default_init
+from nas.nn.losses import LOSSES, accuracy, check_pairing, loss_value, r2_score
+from nas.nn.network import Network
+from nas.nn.optimizers import SGD, Adam
+from nas.nn.scaling import SCALINGS, Scaler
+from nas.nn.training import DIVERGED, Callback, StoppingRule, Trainer
+
+
+class DivergenceWarning(UserWarning):
+    """Training stopped because the cost became NaN or inf (try a smaller learning rate)."""
+
+
+class _BaseMLP(BaseEstimator):
+    _output_activation_for_task: str = "identity"
+
+    def __init__(
+        self,
+        hidden_layer_sizes: tuple[int, ...] = (100,),
+        activation: str = "relu",
+        *,
+        loss: str = "auto",
+        solver: str = "adam",
+        learning_rate_init: float = 1e-3,
+        momentum: float = 0.9,
+        nesterov: bool = False,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        batch_size: int | str = "auto",
+        alpha: float = 1e-4,
+        dropout: float | tuple[float, ...] = 0.0,
+        batch_norm: bool = False,
+        init: str = "auto",
+        init_scale: float = 0.1,
+        scaling: str | None = "standard",
+        max_iter: int = 200,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        target_loss: float = 0.0,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        shuffle: bool = True,
+        warm_start: bool = False,
+        random_state: int | None = None,
+        dtype: str = "float32",
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.batch_size = batch_size
+        self.alpha = alpha
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.init = init
+        self.init_scale = init_scale
+        self.scaling = scaling
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.target_loss = target_loss
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.dtype = dtype
+
+    # -- parameters ---------------------------------------------------------------------
+
+    def _validate_params(self) -> tuple[int, ...]:
+        sizes = check.check_hidden_layer_sizes(self.hidden_layer_sizes)
+        check.check_choice("activation", self.activation, sorted(ACTIVATIONS))
+        check.check_choice("loss", self.loss, ("auto", *LOSSES))
+        check.check_choice("solver", self.solver, ("sgd", "adam"))
+        check.check_choice("init", self.init, INITS)
+        check.check_choice("scaling", self.scaling, SCALINGS)
+        check.check_choice("dtype", self.dtype, ("float32", "float64"))
+        check.check_range("learning_rate_init", self.learning_rate_init, 0, math.inf, low_open=True)
+        check.check_range("momentum", self.momentum, 0, 1, high_open=True)
+        check.check_range("beta_1", self.beta_1, 0, 1, high_open=True)
+        check.check_range("beta_2", self.beta_2, 0, 1, high_open=True)
+        check.check_range("epsilon", self.epsilon, 0, math.inf, low_open=True)
+        check.check_range("alpha", self.alpha, 0, math.inf)
+        check.check_range("init_scale", self.init_scale, 0, math.inf, low_open=True)
+        check.check_range("max_iter", self.max_iter, 1, math.inf)
+        check.check_range("tol", self.tol, 0, math.inf)
+        check.check_range("n_iter_no_change", self.n_iter_no_change, 1, math.inf)
+        check.check_range("target_loss", self.target_loss, 0, math.inf)
+        check.check_range(
+            "validation_fraction", self.validation_fraction, 0, 1, low_open=True, high_open=True
+        )
+        if self.batch_size not in ("auto", "full"):
+            check.check_range("batch_size", self.batch_size, 1, math.inf)
+        for p in self._dropout_rates(sizes):
+            check.check_range("dropout", p, 0, 1, high_open=True)
+        return sizes
+
+    def _dropout_rates(self, sizes: tuple[int, ...]) -> tuple[float, ...]:
+        if isinstance(self.dropout, int | float):
+            return (float(self.dropout),) * len(sizes)
+        rates = tuple(self.dropout)
+        if len(rates) != len(sizes):
+            raise ValueError(
+                f"dropout has {len(rates)} rates but there are {len(sizes)} hidden layers"
+            )
+        return rates
+
+    def _batch_size(self, n: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size == "full":
+            return n
+        return min(int(self.batch_size), n)
+
+    # -- task hooks (classifier / regressor) --------------------------------------------
+
+    def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _metric(self, X: np.ndarray, Y: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def _n_outputs(self) -> int:
+        raise NotImplementedError
+
+    # -- building -----------------------------------------------------------------------
+
+    def _initialize(self, X: np.ndarray, sizes: tuple[int, ...]) -> None:
+        self.n_features_in_ = X.shape[1]
+        self._dt = np.dtype(self.dtype)
+        self._scaler = Scaler.fit(X, self.scaling) if self.scaling else None
+        self._rng = np.random.default_rng(self.random_state)
+        net = Network(
+            (X.shape[1], *sizes, self._n_outputs()),
+            self.activation,
+            self._output_activation(),
+            batch_norm=self.batch_norm,
+            dropout=self._dropout_rates(sizes),
+            dtype=self._dt,
+        )
+        init = default_init(self.activation) if self.init == "auto" else self.init
+        net.initialize(init, self.init_scale, self._rng)
+        if self.solver == "adam":
+            opt: SGD | Adam = Adam(
+                net.params.size,
+                self._dt,
+                self.learning_rate_init,
+                self.beta_1,
+                self.beta_2,
+                self.epsilon,
+            )
+        else:
+            opt = SGD(
+                net.params.size, self._dt, self.learning_rate_init, self.momentum, self.nesterov
+            )
+        check_pairing(self._loss(), net.output_activation)
+        rule = StoppingRule(
+            0,
+            self.max_iter,
+            self.tol,
+            self.n_iter_no_change,
+            self.target_loss,
+            self.early_stopping,
+            self.shuffle,
+        )
+        self._trainer = Trainer(net, opt, self._loss(), self.alpha, rule)
+        self.status_ = "initialized"
+
+    def _output_activation(self) -> str:
+        return self._output_activation_for_task
+
+    def _loss(self) -> str:
+        """'auto' is log loss for classifiers and squared loss for regressors."""
+        if self.loss != "auto":
+            return self.loss
+        return "log" if isinstance(self, ClassifierMixin) else "squared"
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        if self._scaler is None:
+            return np.ascontiguousarray(X, dtype=self._dt)
+        return np.ascontiguousarray(self._scaler.transform(X, self._dt))
+
+    # -- fitting ------------------------------------------------------------------------
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        X_val: Any = None,
+        y_val: Any = None,
+        callback: Callback | None = None,
+    ) -> _BaseMLP:
+        """Train for max_iter epochs, from fresh weights unless warm_start continues.
+
+        With warm_start=True a fitted model goes on from its current weights, optimizer
+        state and random stream, so training in several calls of k epochs equals one call
+        of their sum: a search trains a candidate rung by rung this way.
+
+        X_val, y_val give a validation set whose loss and metric are recorded every epoch
+        (validation_scores_) and drive early_stopping; without them early_stopping holds
+        out validation_fraction of X. callback(EpochLog) is called after every epoch and
+        stops training by returning True.
+        """
+        sizes = self._validate_params()
+        warm = self.warm_start and hasattr(self, "_trainer")
+        X = check.check_X(X, n_features=self.n_features_in_ if warm else None)
+        y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
+        if X_val is None and self.early_stopping:
+            X, X_val, y, y_val = self._split_validation(X, y)
+        if warm:
+            rule = self._trainer.rule
+            rule.tol, rule.n_iter_no_change = self.tol, self.n_iter_no_change
+            rule.target_loss, rule.early_stopping = self.target_loss, self.early_stopping
+        else:
+            self._set_targets(y)
+            self._initialize(X, sizes)
+        return self._run(X, y, X_val, y_val, callback, self.max_iter)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> _BaseMLP:
+        """One epoch over (X, y), continuing from the current coefs_ and intercepts_.
+
+        The first call builds the network (and fits input scaling on this first batch).
+        """
+        first = not hasattr(self, "_trainer")
+        sizes = self._validate_params()
+        X = check.check_X(X, n_features=None if first else self.n_features_in_)
+        y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
+        if first:
+            self._set_targets(y, classes)
+            self._initialize(X, sizes)
+        return self._run(X, y, None, None, None, 1)
+
+    def _set_targets(self, y: np.ndarray, classes: Any = None) -> None:
+        self._encode_targets(y, first=True, classes=classes)
+
+    def _split_validation(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        stratify = y if isinstance(self, ClassifierMixin) else None
+        return train_test_split(
+            X,
+            y,
+            test_size=self.validation_fraction,
+            random_state=self.random_state,
+            stratify=stratify,
+        )
+
+    def _run(self, X, y, X_val, y_val, callback, epochs: int) -> _BaseMLP:
+        trainer = self._trainer
+        Xs, Y = self._inputs(X), self._encode_targets(y, first=False)
+        trainer.rule.batch_size = self._batch_size(X.shape[0])
+        trainer.rule.max_iter = epochs
+        validate = None
+        if X_val is not None:
+            Xv = check.check_X(X_val, "X_val", self.n_features_in_)
+            yv = check.check_y(y_val, Xv.shape[0], numeric=isinstance(self, RegressorMixin))
+            Xv, Yv = self._inputs(Xv), self._encode_targets(yv, first=False)
+
+            def validate() -> tuple[float, float]:
+                out = trainer.net.predict_output(Xv)
+                return loss_value(trainer.loss, Yv, out), self._metric(out, Yv)
+
+        self.status_ = trainer.fit(Xs, Y, self._rng, validate, callback)
+        if self.status_ == DIVERGED:
+            warnings.warn(
+                f"training diverged (cost became NaN or inf) after {self.n_iter_} epochs; "
+                f"the last finite weights were kept. Lower learning_rate_init "
+                f"(now {self.learning_rate_init}).",
+                DivergenceWarning,
+                stacklevel=3,
+            )
+        return self
+
+    # -- fitted state -------------------------------------------------------------------
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        return self._fitted().net.coefs
+
+    @coefs_.setter
+    def coefs_(self, value: list[np.ndarray]) -> None:
+        _assign(self._fitted().net.coefs, value, "coefs_")
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        return self._fitted().net.intercepts
+
+    @intercepts_.setter
+    def intercepts_(self, value: list[np.ndarray]) -> None:
+        _assign(self._fitted().net.intercepts, value, "intercepts_")
+
+    @property
+    def loss_curve_(self) -> list[float]:
+        return self._fitted().history.loss_curve
+
+    @property
+    def validation_scores_(self) -> list[float] | None:
+        return self._fitted().history.validation_scores or None
+
+    @property
+    def val_loss_curve_(self) -> list[float] | None:
+        return self._fitted().history.val_loss_curve or None
+
+    @property
+    def best_loss_(self) -> float:
+        return self._fitted().history.best_loss
+
+    @property
+    def n_iter_(self) -> int:
+        return len(self._fitted().history.loss_curve)
+
+    @property
+    def t_(self) -> int:
+        return self._fitted().history.steps
+
+    @property
+    def n_layers_(self) -> int:
+        return self._fitted().net.n_layers + 1
+
+    @property
+    def n_params_(self) -> int:
+        return int(self._fitted().net.params.size)
+
+    def _fitted(self) -> Trainer:
+        try:
+            return self._trainer
+        except AttributeError:
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit first"
+            ) from None
+
+    def _forward(self, X: Any) -> np.ndarray:
+        trainer = self._fitted()
+        X = check.check_X(X, n_features=self.n_features_in_)
+        return trainer.net.predict_output(self._inputs(X))
+
+
+def _assign(views: list[np.ndarray], values: list[np.ndarray], name: str) -> None:
+    if len(values) != len(views):
+        raise ValueError(f"{name} needs {len(views)} arrays; got {len(values)}")
+    for i, (view, value) in enumerate(zip(views, values)):
+        arr = np.asarray(value)
+        if arr.shape != view.shape:
+            raise ValueError(f"{name}[{i}] must have shape {view.shape}; got {arr.shape}")
+        view[...] = arr
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """A multi-layer perceptron classifier.
+
+    Binary problems get one logistic output unit (as in the lecture), multi-class ones a
+    softmax over one-hot targets. Labels may be of any type (strings too).
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifier((32,), max_iter=300, random_state=0).fit(X, y)
+        >>> clf.score(X, y) > 0.95
+        True
+    """
+
+    def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
+        if first:
+            labels = np.unique(y if classes is None else np.asarray(classes))
+            if labels.size < 2:
+                raise ValueError(
+                    f"y has a single class ({labels[0]!r}); a classifier needs at least two"
+                    if labels.size
+                    else "y is empty"
+                )
+            self.classes_ = labels
+            return np.empty(0)
+        idx = np.searchsorted(self.classes_, y)
+        idx = np.clip(idx, 0, self.classes_.size - 1)
+        unknown = self.classes_[idx] != y
+        if unknown.any():
+            raise ValueError(f"y contains labels not in classes_: {np.unique(y[unknown])[:5]}")
+        dt = np.dtype(self.dtype)
+        if self.classes_.size == 2:
+            return idx.astype(dt).reshape(-1, 1)
+        Y = np.zeros((idx.size, self.classes_.size), dt)
+        Y[np.arange(idx.size), idx] = 1
+        return Y
+
+    def _n_outputs(self) -> int:
+        return 1 if self.classes_.size == 2 else int(self.classes_.size)
+
+    def _output_activation(self) -> str:
+        return "logistic" if self.classes_.size == 2 else "softmax"
+
+    def _metric(self, out: np.ndarray, Y: np.ndarray) -> float:
+        if out.shape[1] == 1:
+            return accuracy(Y[:, 0] > 0.5, out[:, 0] > 0.5)
+        return accuracy(Y.argmax(axis=1), out.argmax(axis=1))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        out = self._forward(X).astype(np.float64)
+        if out.shape[1] == 1:
+            return np.hstack([1 - out, out])
+        return out
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        return np.log(np.clip(self.predict_proba(X), np.finfo(np.float64).tiny, None))
+
+    def predict(self, X: Any) -> np.ndarray:
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """A multi-layer perceptron regressor with a linear (identity) output layer.
+
+    target_scaling='standard' (the default) trains on standardized targets and maps
+    predictions back, so that Adam's small steps reach targets of any magnitude; with
+    target_scaling=None the network fits y exactly as given (and loss_curve_ is in y's
+    units).
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: tuple[int, ...] = (100,),
+        activation: str = "relu",
+        *,
+        target_scaling: str | None = "standard",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(hidden_layer_sizes, activation, **kwargs)
+        self.target_scaling = target_scaling
+
+    def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        if first:
+            check.check_choice("target_scaling", self.target_scaling, ("standard", None))
+            self._n_targets = y2.shape[1]
+            self._y_is_1d = np.ndim(y) == 1
+            self._y_scaler = Scaler.fit(y2, "standard") if self.target_scaling else None
+            return np.empty(0)
+        if self._y_scaler is not None:
+            return self._y_scaler.transform(y2, np.dtype(self.dtype))
+        return y2.astype(self.dtype)
+
+    def _n_outputs(self) -> int:
+        return self._n_targets
+
+    def _metric(self, out: np.ndarray, Y: np.ndarray) -> float:
+        return r2_score(Y, out)
+
+    def predict(self, X: Any) -> np.ndarray:
+        out = self._forward(X).astype(np.float64)
+        if self._y_scaler is not None:
+            out = self._y_scaler.inverse_transform(out)
+        return out.ravel() if self._y_is_1d else out
+
+
+def _signature_with(base: Any, **extra: Any) -> inspect.Signature:
+    """The base __init__'s signature plus extra keyword parameters.
+
+    scikit-learn reads an estimator's parameters from its __init__ signature; this lets a
+    subclass add one without restating the base's thirty.
+    """
+    sig = inspect.signature(base)
+    added = [
+        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in extra.items()
+    ]
+    return sig.replace(parameters=[*sig.parameters.values(), *added])
+
+
+MLPRegressor.__init__.__signature__ = _signature_with(  # type: ignore[attr-defined]
+    _BaseMLP.__init__, target_scaling="standard"
+)

@@ -1,0 +1,88 @@
+"""Losses, their output-layer Deltas, and the metrics a search ranks candidates by.
+
+Losses are summed over output units and averaged over the examples of a batch:
+
+    squared  l2 = sum_k (y_k - a_k)^2                 (the lecture's; not halved)
+    log      binary:      -(y log a + (1 - y) log(1 - a))
+             multi-class: -sum_k y_k log a_k          (y one-hot)
+
+The output Delta is dJ/d in_k for each example, already divided by the batch size n, so
+that dJ/dw_ij = sum over the batch of Delta_j a_i. With an element-wise output g it is
+the lecture's Delta_k = g'(in_k) (-2 (y_k - a_k)) for the squared loss; log loss paired
+with logistic or softmax simplifies to a_k - y_k. Squared loss behind a softmax goes
+through the softmax Jacobian: Delta = a * (G - sum_k a_k G_k) with G = dl/da.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nas.nn.activations import ACTIVATIONS
+
+Array = np.ndarray
+LOSSES = ("squared", "log")
+
+
+def check_pairing(loss: str, output_activation: str) -> None:
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {loss!r}")
+    if loss == "log" and output_activation == "identity":
+        raise ValueError(
+            "loss='log' needs a probability output (logistic or softmax), not identity"
+        )
+
+
+def loss_value(loss: str, Y: Array, A: Array) -> float:
+    """Mean over the batch of the per-example loss (no weight decay)."""
+    n = Y.shape[0]
+    if loss == "squared":
+        diff = Y - A
+        return float(np.vdot(diff, diff)) / n
+    eps = np.finfo(A.dtype).eps
+    A = np.clip(A, eps, 1 - eps)
+    if A.shape[1] == 1:  # one logistic unit: binary cross-entropy
+        total = np.vdot(Y, np.log(A)) + np.vdot(1 - Y, np.log1p(-A))
+    else:
+        total = np.vdot(Y, np.log(A))
+    return -float(total) / n
+
+
+def output_delta(loss: str, output_activation: str, Y: Array, A: Array, out: Array) -> None:
+    """Write Delta = dJ/d in at the output layer (divided by the batch size) into out."""
+    inv_n = 1.0 / Y.shape[0]
+    if loss == "log":
+        # logistic and softmax outputs with cross-entropy: Delta = a - y
+        np.subtract(A, Y, out=out)
+        out *= inv_n
+        return
+    # squared: G = dl/da = -2 (y - a)
+    np.subtract(A, Y, out=out)
+    out *= 2.0 * inv_n
+    if output_activation == "softmax":
+        out -= (out * A).sum(axis=1, keepdims=True)
+        out *= A
+    elif output_activation != "identity":
+        g_prime = np.empty_like(A)
+        ACTIVATIONS[output_activation].derivative(A, g_prime)
+        out *= g_prime
+
+
+def accuracy(y_true: Array, y_pred: Array) -> float:
+    """Fraction classified correctly: 1 minus the mean 0/1 loss."""
+    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+
+
+def mean_squared_error(y_true: Array, y_pred: Array) -> float:
+    diff = np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
+    return float(np.mean(diff**2))
+
+
+def r2_score(y_true: Array, y_pred: Array) -> float:
+    """Coefficient of determination, averaged uniformly over outputs (as scikit-learn)."""
+    y_true = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
+    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
+    ss_res = ((y_true - y_pred) ** 2).sum(axis=0)
+    ss_tot = ((y_true - y_true.mean(axis=0)) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(ss_tot > 0, 1 - ss_res / ss_tot, np.where(ss_res > 0, 0.0, 1.0))
+    return float(np.mean(r2))

@@ -1,0 +1,105 @@
+"""Save and load fitted estimators as .npz (arrays) plus JSON metadata: never pickle.
+
+A model file may come from anyone (an upload, a shared store), and unpickling runs code.
+Arrays are read with allow_pickle=False; everything else is JSON. Loading rebuilds the
+network from its recorded shape and copies the saved parameters in bit for bit, so a
+loaded model predicts exactly as the saved one did.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from nas.nn.estimators import MLPClassifier, MLPRegressor, _BaseMLP
+from nas.nn.scaling import Scaler
+
+FORMAT_VERSION = 1
+_CLASSES: dict[str, type[_BaseMLP]] = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def save(model: _BaseMLP, file: str | Path | IO[bytes]) -> None:
+    """Write a fitted MLPClassifier or MLPRegressor to a path or binary file object."""
+    trainer = model._fitted()
+    net = trainer.net
+    arrays: dict[str, np.ndarray] = {"params": net.params}
+    for i, (m, v) in enumerate(zip(net.running_mean, net.running_var)):
+        arrays[f"running_mean_{i}"], arrays[f"running_var_{i}"] = m, v
+    for prefix, scaler in (("x", model._scaler), ("y", getattr(model, "_y_scaler", None))):
+        if scaler is not None:
+            arrays[f"{prefix}_offset"], arrays[f"{prefix}_factor"] = scaler.offset, scaler.factor
+    classes = getattr(model, "classes_", None)
+    if classes is not None:
+        arrays["classes"] = classes if classes.dtype != object else classes.astype(str)
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "estimator": type(model).__name__,
+        "params": {k: _jsonable(v) for k, v in model.get_params().items()},
+        "sizes": net.sizes,
+        "output_activation": net.output_activation,
+        "n_features_in": model.n_features_in_,
+        "status": model.status_,
+        "loss_curve": trainer.history.loss_curve,
+        "validation_scores": trainer.history.validation_scores,
+        "y_is_1d": getattr(model, "_y_is_1d", None),
+    }
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(file, allow_pickle=False, **arrays)
+
+
+def load(file: str | Path | IO[bytes]) -> _BaseMLP:
+    """Rebuild a fitted estimator saved by save()."""
+    with np.load(file, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"unsupported model format_version {meta.get('format_version')!r}")
+    cls = _CLASSES[meta["estimator"]]
+    params = meta["params"]
+    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    if isinstance(params.get("dropout"), list):
+        params["dropout"] = tuple(params["dropout"])
+    model = cls(**params)
+    sizes = meta["sizes"]
+    if "classes" in arrays:
+        model._encode_targets(arrays["classes"], first=True)
+    else:
+        model._n_targets = sizes[-1]
+        model._y_is_1d = meta["y_is_1d"]
+        model._y_scaler = (
+            Scaler(arrays["y_offset"], arrays["y_factor"]) if "y_offset" in arrays else None
+        )
+    X_stub = np.zeros((2, meta["n_features_in"]))
+    model._initialize(X_stub, tuple(sizes[1:-1]))
+    model._scaler = Scaler(arrays["x_offset"], arrays["x_factor"]) if "x_offset" in arrays else None
+    net = model._trainer.net
+    net.params[...] = arrays["params"]
+    for i in range(len(net.running_mean)):
+        net.running_mean[i][...] = arrays[f"running_mean_{i}"]
+        net.running_var[i][...] = arrays[f"running_var_{i}"]
+    model._trainer.history.loss_curve = list(meta["loss_curve"])
+    model._trainer.history.validation_scores = list(meta["validation_scores"])
+    model.status_ = meta["status"]
+    return model
+
+
+def to_bytes(model: _BaseMLP) -> bytes:
+    buf = io.BytesIO()
+    save(model, buf)
+    return buf.getvalue()
+
+
+def from_bytes(payload: bytes) -> _BaseMLP:
+    return load(io.BytesIO(payload))

@@ -1,0 +1,215 @@
+"""The search space (what a search may choose) and Candidate (one concrete choice).
+
+Both are pydantic models with bounds, so a space from YAML, JSON or REST is checked before
+any training starts, and an error names the field and the allowed range. Widths and the
+rates that span orders of magnitude (weight decay, learning rate) are searched on a log
+scale. A Candidate has a stable key, the same for equal choices in any process, so that a
+search never trains the same network twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Activation = Literal["relu", "tanh", "logistic", "softplus", "identity"]
+Optimizer = Literal["adam", "sgd"]
+Shape = Literal["free", "funnel", "constant"]
+MAX_WIDTH = 4096
+MAX_LAYERS = 16
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_range(name: str, low: float, high: float, log: bool) -> None:
+    if low > high:
+        raise ValueError(f"{name}: low {low} is above high {high}")
+    if log and low <= 0:
+        raise ValueError(f"{name}: a log-scale range needs low > 0; got {low}")
+
+
+class SearchSpace(_Frozen):
+    """Depth, widths, activation, regularization and optimizer settings to search over.
+
+    A range is [low, high] (both included); a list is a set of choices. weight_decay
+    [0, 0] switches weight decay off.
+    """
+
+    n_layers: tuple[int, int] = Field((1, 3), description="hidden layers, [low, high] in 1..16")
+    width: tuple[int, int] = Field((16, 256), description="units per layer (log scale), 1..4096")
+    shape: list[Shape] = Field(["free"], min_length=1, description="free, funnel or constant")
+    activation: list[Activation] = Field(["relu", "tanh"], min_length=1)
+    dropout: tuple[float, float] = Field((0.0, 0.5), description="rate, within [0, 0.9]")
+    weight_decay: tuple[float, float] = Field((1e-6, 1e-2), description="lambda (log scale)")
+    batch_norm: list[bool] = Field([False, True], min_length=1)
+    optimizer: list[Optimizer] = Field(["adam"], min_length=1)
+    learning_rate: tuple[float, float] = Field((1e-4, 3e-2), description="(log scale), (0, 10]")
+    batch_size: list[int] = Field([32, 64, 128, 256], min_length=1)
+    max_epochs: int = Field(50, ge=1, le=10_000, description="epochs a candidate may train")
+
+    @field_validator("n_layers")
+    @classmethod
+    def _layers(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not (1 <= v[0] <= MAX_LAYERS and 1 <= v[1] <= MAX_LAYERS):
+            raise ValueError(f"n_layers must lie within [1, {MAX_LAYERS}]; got {list(v)}")
+        _check_range("n_layers", *v, log=False)
+        return v
+
+    @field_validator("width")
+    @classmethod
+    def _width(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not (1 <= v[0] <= MAX_WIDTH and 1 <= v[1] <= MAX_WIDTH):
+            raise ValueError(f"width must lie within [1, {MAX_WIDTH}]; got {list(v)}")
+        _check_range("width", *v, log=True)
+        return v
+
+    @field_validator("dropout")
+    @classmethod
+    def _dropout(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not (0 <= v[0] <= 0.9 and 0 <= v[1] <= 0.9):
+            raise ValueError(f"dropout must lie within [0, 0.9]; got {list(v)}")
+        _check_range("dropout", *v, log=False)
+        return v
+
+    @field_validator("weight_decay")
+    @classmethod
+    def _decay(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v == (0.0, 0.0):
+            return v
+        if not (v[0] > 0 and v[1] <= 10):
+            raise ValueError(f"weight_decay must lie within (0, 10] or be [0, 0]; got {list(v)}")
+        _check_range("weight_decay", *v, log=True)
+        return v
+
+    @field_validator("learning_rate")
+    @classmethod
+    def _lr(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not (v[0] > 0 and v[1] <= 10):
+            raise ValueError(f"learning_rate must lie within (0, 10]; got {list(v)}")
+        _check_range("learning_rate", *v, log=True)
+        return v
+
+    @field_validator("batch_size")
+    @classmethod
+    def _batch(cls, v: list[int]) -> list[int]:
+        if any(b < 1 or b > 65_536 for b in v):
+            raise ValueError(f"batch_size choices must lie within [1, 65536]; got {v}")
+        return sorted(set(v))
+
+    # -- sampling and membership --------------------------------------------------------
+
+    def sample(self, rng: np.random.Generator) -> Candidate:
+        """One candidate drawn uniformly (log-uniformly for log-scale ranges)."""
+        depth = int(rng.integers(self.n_layers[0], self.n_layers[1] + 1))
+        shape = self.shape[int(rng.integers(len(self.shape)))]
+        widths = [self._draw_width(rng) for _ in range(depth)]
+        if shape == "constant":
+            widths = [widths[0]] * depth
+        elif shape == "funnel":
+            widths = sorted(widths, reverse=True)
+        return Candidate(
+            widths=tuple(widths),
+            activation=self.activation[int(rng.integers(len(self.activation)))],
+            dropout=round(float(rng.uniform(*self.dropout)), 4),
+            weight_decay=self._draw_log(rng, self.weight_decay),
+            batch_norm=self.batch_norm[int(rng.integers(len(self.batch_norm)))],
+            optimizer=self.optimizer[int(rng.integers(len(self.optimizer)))],
+            learning_rate=self._draw_log(rng, self.learning_rate),
+            batch_size=self.batch_size[int(rng.integers(len(self.batch_size)))],
+        )
+
+    def _draw_width(self, rng: np.random.Generator) -> int:
+        lo, hi = np.log(self.width[0]), np.log(self.width[1] + 1)
+        return int(min(self.width[1], max(self.width[0], math.floor(np.exp(rng.uniform(lo, hi))))))
+
+    @staticmethod
+    def _draw_log(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
+        if bounds[0] == 0:
+            return 0.0
+        return float(f"{np.exp(rng.uniform(np.log(bounds[0]), np.log(bounds[1]))):.4g}")
+
+    def contains(self, c: Candidate) -> bool:
+        """Whether c is a choice this space allows (the shape rule included)."""
+        w = c.widths
+        shapes_ok = "free" in self.shape or (
+            ("constant" in self.shape and len(set(w)) == 1)
+            or ("funnel" in self.shape and list(w) == sorted(w, reverse=True))
+        )
+        return (
+            self.n_layers[0] <= len(w) <= self.n_layers[1]
+            and all(self.width[0] <= x <= self.width[1] for x in w)
+            and shapes_ok
+            and c.activation in self.activation
+            and self.dropout[0] <= c.dropout <= self.dropout[1]
+            and _within(c.weight_decay, self.weight_decay)
+            and c.batch_norm in self.batch_norm
+            and c.optimizer in self.optimizer
+            and _within(c.learning_rate, self.learning_rate)
+            and c.batch_size in self.batch_size
+        )
+
+
+def _within(x: float, bounds: tuple[float, float]) -> bool:
+    # 4 significant digits are kept when sampling; allow that rounding at the edges
+    return bounds[0] * (1 - 1e-3) <= x <= bounds[1] * (1 + 1e-3)
+
+
+class Candidate(_Frozen):
+    """One network to train: its architecture and its training settings."""
+
+    widths: tuple[int, ...] = Field(description="hidden layer widths, input side first")
+    activation: Activation = "relu"
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    batch_norm: bool = False
+    optimizer: Optimizer = "adam"
+    learning_rate: float = Field(1e-3, gt=0.0)
+    batch_size: int = Field(128, ge=1)
+
+    @field_validator("widths")
+    @classmethod
+    def _widths(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if any(w < 1 for w in v):
+            raise ValueError(f"widths must be positive; got {list(v)}")
+        return v
+
+    @model_validator(mode="after")
+    def _finite(self) -> Candidate:
+        if not all(math.isfinite(x) for x in (self.dropout, self.weight_decay, self.learning_rate)):
+            raise ValueError("dropout, weight_decay and learning_rate must be finite")
+        return self
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths)
+
+    def n_params(self, n_features: int, n_outputs: int) -> int:
+        """Trainable parameters: weights and biases, plus gamma and beta with batch norm."""
+        sizes = [n_features, *self.widths, n_outputs]
+        dense = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
+        return dense + (2 * sum(self.widths) if self.batch_norm else 0)
+
+    def key(self) -> str:
+        """A stable hash of the choice: equal candidates share it in any process."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def estimator_params(self) -> dict[str, Any]:
+        """Keyword arguments for nas.nn.MLPClassifier / MLPRegressor."""
+        return {
+            "hidden_layer_sizes": self.widths,
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "alpha": self.weight_decay,
+            "batch_norm": self.batch_norm,
+            "solver": self.optimizer,
+            "learning_rate_init": self.learning_rate,
+            "batch_size": self.batch_size,
+        }

@@ -1,0 +1,79 @@
+"""Binary payloads in the store: data sets and trained models, both as npz bytes.
+
+No pickle crosses the store (DESIGN.md): callers hand in bytes from numpy.savez and get
+bytes back. Data sets are keyed by content hash, so registering the same data twice
+returns the first row instead of storing a second copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nas.store.models import Dataset, Model
+
+
+def add_dataset(
+    session: Session,
+    *,
+    name: str,
+    source: str,
+    task: str,
+    n_rows: int,
+    n_features: int,
+    payload: bytes,
+) -> Dataset:
+    """Store a data set's npz bytes once; the same bytes again return the existing row."""
+    digest = hashlib.sha256(payload).hexdigest()
+    existing = session.scalar(select(Dataset).where(Dataset.sha256 == digest))
+    if existing is not None:
+        return existing
+    dataset = Dataset(
+        name=name,
+        source=source,
+        task=task,
+        n_rows=n_rows,
+        n_features=n_features,
+        payload=payload,
+        sha256=digest,
+    )
+    session.add(dataset)
+    session.commit()
+    return dataset
+
+
+def get_dataset(session: Session, dataset_id: int) -> Dataset | None:
+    return session.get(Dataset, dataset_id)
+
+
+def find_dataset(session: Session, name: str) -> Dataset | None:
+    """The newest data set registered under `name`."""
+    query = select(Dataset).where(Dataset.name == name).order_by(Dataset.id.desc()).limit(1)
+    return session.scalar(query)
+
+
+def save_model(
+    session: Session,
+    trial_id: int,
+    payload: bytes,
+    *,
+    meta: dict[str, Any] | None = None,
+    format_version: int = 1,
+) -> Model:
+    """Store (or replace) a trial's trained network as npz bytes plus JSON metadata."""
+    model = session.get(Model, trial_id)
+    if model is None:
+        model = Model(trial_id=trial_id, payload=payload)
+        session.add(model)
+    model.payload = payload
+    model.meta = meta or {}
+    model.format_version = format_version
+    session.commit()
+    return model
+
+
+def load_model(session: Session, trial_id: int) -> Model | None:
+    return session.get(Model, trial_id)

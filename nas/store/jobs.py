@@ -1,0 +1,178 @@
+"""Job lifecycle in the store: create, claim, heartbeat, finish, and reap the lost ones.
+
+A runner owns a job while its heartbeat is fresh. Every write that a runner makes on its
+job names the runner, so a runner that was presumed dead and reaped finds out (the write
+matches no row) instead of overwriting whoever claimed the job next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from nas.store._sql import rows_changed
+from nas.store.models import Job, Trial, utcnow
+
+RUNNER_LOST = "runner lost: no heartbeat"
+FINAL_JOB_STATUSES = ("finished", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class ReapReport:
+    """What one reaping pass did: jobs put back in the queue, trials marked failed."""
+
+    jobs_requeued: list[int] = field(default_factory=list)
+    trials_failed: list[int] = field(default_factory=list)
+
+
+def create_job(session: Session, *, name: str, spec: dict[str, Any], seed: int = 0) -> Job:
+    """Queue a new job; runners pick it up with claim_job."""
+    job = Job(name=name, spec=spec, seed=seed, status="queued")
+    session.add(job)
+    session.commit()
+    return job
+
+
+def get_job(session: Session, job_id: int) -> Job | None:
+    return session.get(Job, job_id, populate_existing=True)
+
+
+def list_jobs(session: Session, *, status: str | None = None, limit: int = 100) -> list[Job]:
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Job.status == status)
+    return list(session.scalars(query))
+
+
+def claim_job(session: Session, *, runner: str, now: datetime | None = None) -> Job | None:
+    """Atomically hand the oldest queued job to `runner`, or return None if none waits.
+
+    One statement: UPDATE ... WHERE id = (oldest queued id) AND status = 'queued'. On
+    PostgreSQL the inner SELECT is FOR UPDATE SKIP LOCKED, so concurrent runners take
+    different jobs without waiting on each other; on SQLite the statement runs under the
+    database's single write lock, which makes it atomic by itself.
+    """
+    now = now or utcnow()
+    oldest = (
+        select(Job.id)
+        .where(Job.status == "queued")
+        .order_by(Job.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    statement = (
+        update(Job)
+        .where(Job.id == oldest, Job.status == "queued")
+        .values(
+            status="running",
+            runner=runner,
+            started=func.coalesce(Job.started, now),
+            heartbeat=now,
+            error=None,
+        )
+        .returning(Job.id)
+        .execution_options(synchronize_session=False)
+    )
+    job_id = session.execute(statement).scalar_one_or_none()
+    session.commit()
+    return None if job_id is None else get_job(session, job_id)
+
+
+def _owned(job_id: int, runner: str) -> Any:
+    return (Job.id == job_id) & (Job.runner == runner) & (Job.status == "running")
+
+
+def heartbeat_job(
+    session: Session, job_id: int, *, runner: str, now: datetime | None = None
+) -> bool:
+    """Refresh the lease; False means the job is no longer this runner's: stop working on it."""
+    statement = update(Job).where(_owned(job_id, runner)).values(heartbeat=now or utcnow())
+    owned = rows_changed(session, statement.execution_options(synchronize_session=False))
+    session.commit()
+    return owned == 1
+
+
+def save_searcher_state(
+    session: Session, job_id: int, state: dict[str, Any], *, runner: str
+) -> bool:
+    """Persist the searcher's JSON state with the job, so a resumed run asks where it left."""
+    statement = (
+        update(Job).where(_owned(job_id, runner)).values(searcher_state=state, heartbeat=utcnow())
+    )
+    owned = rows_changed(session, statement.execution_options(synchronize_session=False))
+    session.commit()
+    return owned == 1
+
+
+def finish_job(
+    session: Session,
+    job_id: int,
+    *,
+    runner: str,
+    status: str = "finished",
+    error: str | None = None,
+) -> bool:
+    """Close a job the runner owns with a final status; False if it was not the owner."""
+    if status not in FINAL_JOB_STATUSES:
+        raise ValueError(f"final job status must be one of {FINAL_JOB_STATUSES}, got {status!r}")
+    statement = (
+        update(Job)
+        .where(_owned(job_id, runner))
+        .values(status=status, finished=utcnow(), heartbeat=None, error=error)
+    )
+    owned = rows_changed(session, statement.execution_options(synchronize_session=False))
+    session.commit()
+    return owned == 1
+
+
+def cancel_job(session: Session, job_id: int) -> bool:
+    """Cancel a queued or running job; a running runner sees it at its next heartbeat."""
+    statement = (
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(("queued", "running")))
+        .values(status="cancelled", finished=utcnow(), runner=None)
+    )
+    done = rows_changed(session, statement.execution_options(synchronize_session=False))
+    session.commit()
+    return done == 1
+
+
+def reap_stale(
+    session: Session, *, older_than: timedelta, now: datetime | None = None
+) -> ReapReport:
+    """Requeue running jobs whose runner went silent, and fail trials nobody tends.
+
+    A requeued job keeps its finished trials; its running trials become failed with
+    RUNNER_LOST, and the next runner retries them (trials.claim_retry) under the same
+    numbers, so a crash leaves neither gaps nor duplicates in the numbering. A running
+    trial with a stale heartbeat inside a live job (a worker died, its driver did not) is
+    failed the same way.
+    """
+    now = now or utcnow()
+    cutoff = now - older_than
+    requeue = (
+        update(Job)
+        .where(Job.status == "running", Job.heartbeat < cutoff)
+        .values(status="queued", runner=None, heartbeat=None)
+        .returning(Job.id)
+        .execution_options(synchronize_session=False)
+    )
+    job_ids = list(session.scalars(requeue))
+    lost = Trial.heartbeat < cutoff
+    if job_ids:
+        lost = lost | Trial.job_id.in_(job_ids)
+    fail = (
+        update(Trial)
+        .where(Trial.status == "running", lost)
+        .values(status="failed", error=RUNNER_LOST, finished=now, heartbeat=None)
+        .returning(Trial.id)
+        .execution_options(synchronize_session=False)
+    )
+    trial_ids = list(session.scalars(fail))
+    session.commit()
+    return ReapReport(jobs_requeued=sorted(job_ids), trials_failed=sorted(trial_ids))

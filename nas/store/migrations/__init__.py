@@ -1,0 +1,1 @@
+"""Alembic migration scripts for the store (env.py and versions/), shipped as package data."""

@@ -1,0 +1,284 @@
+"""Trials in the store: start, record each epoch, end, retry after a crash; read curves.
+
+Trial numbers are allocated by the database inside the inserting statement (the next
+number after the job's highest), and (job_id, number) is unique, so numbers stay dense and
+distinct however many writers race. Epoch writes are upserts keyed by (trial_id, epoch):
+a retried write replaces the row instead of failing or duplicating it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Integer, String, case, delete, func, literal, select
+from sqlalchemy import insert as sql_insert
+from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from nas.store._sql import rows_changed
+from nas.store.models import Epoch, Job, Trial, UTCDateTime, utcnow
+
+END_STATUSES = ("finished", "pruned", "failed", "diverged")
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class EpochPoint:
+    """One learning-curve point as the trainer reports it; epochs count from 1."""
+
+    epoch: int
+    train_loss: float | None = None
+    val_loss: float | None = None
+    val_metric: float | None = None
+    seconds: float | None = None
+
+
+def start_trial(
+    session: Session,
+    job_id: int,
+    *,
+    params: dict[str, Any],
+    worker: str | None = None,
+    seed: int | None = None,
+    n_params: int | None = None,
+) -> Trial:
+    """Insert a running trial with the job's next number (0, 1, 2, ...)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialize number allocation per job; SQLite's write lock already does this.
+        session.execute(select(Job.id).where(Job.id == job_id).with_for_update())
+    now = utcnow()
+    next_number = (
+        select(
+            literal(job_id, Integer),
+            func.coalesce(func.max(Trial.number), -1) + 1,
+            literal(params, JSON),
+            literal("running", String),
+            literal(worker, String),
+            literal(seed, BigInteger),
+            literal(n_params, Integer),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+            literal(0, Integer),
+            literal(1, Integer),
+        )
+        .select_from(Trial)
+        .where(Trial.job_id == job_id)
+    )
+    columns = ["job_id", "number", "params", "status", "worker", "seed", "n_params"]
+    columns += ["started", "heartbeat", "epochs_run", "attempt"]
+    statement = sql_insert(Trial).from_select(columns, next_number).returning(Trial.id)
+    trial_id = session.execute(statement).scalar_one()
+    session.commit()
+    trial = session.get(Trial, trial_id)
+    assert trial is not None
+    return trial
+
+
+def claim_retry(
+    session: Session,
+    job_id: int,
+    *,
+    worker: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Trial | None:
+    """Restart the job's lowest-numbered failed trial that has attempts left, if any.
+
+    The trial keeps its number and params; attempt goes up by one and the curve of the
+    lost attempt is dropped, so the retried trial's curve is whole and from one attempt.
+    """
+    now = utcnow()
+    candidate = (
+        select(Trial.id)
+        .where(Trial.job_id == job_id, Trial.status == "failed", Trial.attempt < max_attempts)
+        .order_by(Trial.number)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    restart = (
+        sql_update(Trial)
+        .where(Trial.id == candidate, Trial.status == "failed")
+        .values(
+            status="running",
+            attempt=Trial.attempt + 1,
+            worker=worker,
+            started=now,
+            heartbeat=now,
+            finished=None,
+            error=None,
+            epochs_run=0,
+            val_metric=None,
+            test_metric=None,
+            predicted_final=None,
+        )
+        .returning(Trial.id)
+        .execution_options(synchronize_session=False)
+    )
+    trial_id = session.execute(restart).scalar_one_or_none()
+    if trial_id is not None:
+        session.execute(delete(Epoch).where(Epoch.trial_id == trial_id))
+    session.commit()
+    return None if trial_id is None else get_trial(session, trial_id)
+
+
+def _running(trial_id: int, attempt: int | None) -> Any:
+    condition = (Trial.id == trial_id) & (Trial.status == "running")
+    if attempt is not None:
+        condition = condition & (Trial.attempt == attempt)
+    return condition
+
+
+def _nan_to_none(value: float | None) -> float | None:
+    # SQLite turns NaN into NULL; doing the same everywhere keeps both back ends alike.
+    # A diverged trial says so in its status, not in a NaN loss.
+    return None if value is None or math.isnan(value) else value
+
+
+def _upsert_epochs(session: Session, trial_id: int, points: Sequence[EpochPoint]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [
+        {
+            "trial_id": trial_id,
+            "epoch": p.epoch,
+            "train_loss": _nan_to_none(p.train_loss),
+            "val_loss": _nan_to_none(p.val_loss),
+            "val_metric": _nan_to_none(p.val_metric),
+            "seconds": _nan_to_none(p.seconds),
+        }
+        for p in points
+    ]
+    statement = insert(Epoch)
+    updated = ("train_loss", "val_loss", "val_metric", "seconds")
+    statement = statement.on_conflict_do_update(
+        index_elements=["trial_id", "epoch"],
+        set_={name: statement.excluded[name] for name in updated},
+    )
+    session.execute(statement, rows)
+
+
+def record_epochs(
+    session: Session,
+    trial_id: int,
+    points: Sequence[EpochPoint],
+    *,
+    attempt: int | None = None,
+) -> bool:
+    """Store curve points of a running trial and refresh its heartbeat, in one transaction.
+
+    Returns False, writing nothing, when the trial is no longer running (reaped, or ended)
+    or, with `attempt`, when it has been retried since: a stale writer cannot corrupt the
+    curve of the attempt that replaced it.
+    """
+    if not points:
+        return heartbeat_trial(session, trial_id, attempt=attempt)
+    last = max(points, key=lambda p: p.epoch)
+    newest = Trial.epochs_run <= last.epoch
+    touch = (
+        sql_update(Trial)
+        .where(_running(trial_id, attempt))
+        .values(
+            heartbeat=utcnow(),
+            epochs_run=case((newest, last.epoch), else_=Trial.epochs_run),
+            val_metric=case((newest, _nan_to_none(last.val_metric)), else_=Trial.val_metric),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if rows_changed(session, touch) != 1:
+        session.rollback()
+        return False
+    _upsert_epochs(session, trial_id, points)
+    session.commit()
+    return True
+
+
+def record_epoch(
+    session: Session, trial_id: int, point: EpochPoint, *, attempt: int | None = None
+) -> bool:
+    """record_epochs for a single point."""
+    return record_epochs(session, trial_id, [point], attempt=attempt)
+
+
+def heartbeat_trial(
+    session: Session, trial_id: int, *, attempt: int | None = None, now: datetime | None = None
+) -> bool:
+    """Tell the reaper this trial is still being worked on; False if it no longer runs."""
+    statement = (
+        sql_update(Trial)
+        .where(_running(trial_id, attempt))
+        .values(heartbeat=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    alive = rows_changed(session, statement) == 1
+    session.commit()
+    return alive
+
+
+def end_trial(
+    session: Session,
+    trial_id: int,
+    *,
+    status: str = "finished",
+    val_metric: float | None = None,
+    test_metric: float | None = None,
+    predicted_final: float | None = None,
+    n_params: int | None = None,
+    error: str | None = None,
+    attempt: int | None = None,
+) -> bool:
+    """Close a running trial; val_metric defaults to its last recorded epoch's value."""
+    if status not in END_STATUSES:
+        raise ValueError(f"trial end status must be one of {END_STATUSES}, got {status!r}")
+    values: dict[str, Any] = {"status": status, "finished": utcnow(), "heartbeat": None}
+    values |= {"error": error, "test_metric": _nan_to_none(test_metric)}
+    values["predicted_final"] = _nan_to_none(predicted_final)
+    if val_metric is not None:
+        values["val_metric"] = _nan_to_none(val_metric)
+    if n_params is not None:
+        values["n_params"] = n_params
+    statement = (
+        sql_update(Trial)
+        .where(_running(trial_id, attempt))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    ended = rows_changed(session, statement) == 1
+    session.commit()
+    return ended
+
+
+def get_trial(session: Session, trial_id: int) -> Trial | None:
+    return session.get(Trial, trial_id, populate_existing=True)
+
+
+def list_trials(session: Session, job_id: int, *, status: str | None = None) -> list[Trial]:
+    """All trials of a job in number order (optionally of one status)."""
+    query = select(Trial).where(Trial.job_id == job_id).order_by(Trial.number)
+    if status is not None:
+        query = query.where(Trial.status == status)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def count_trials(session: Session, job_id: int) -> int:
+    return session.scalar(select(func.count()).where(Trial.job_id == job_id)) or 0
+
+
+def curve(
+    session: Session, trial_id: int, *, after_epoch: int = 0, limit: int = 1000
+) -> list[EpochPoint]:
+    """One trial's learning curve, epochs after `after_epoch`, at most `limit` of them.
+
+    Poll incrementally by passing the last epoch already seen; page by the same means.
+    """
+    query = (
+        select(Epoch.epoch, Epoch.train_loss, Epoch.val_loss, Epoch.val_metric, Epoch.seconds)
+        .where(Epoch.trial_id == trial_id, Epoch.epoch > after_epoch)
+        .order_by(Epoch.epoch)
+        .limit(limit)
+    )
+    return [EpochPoint(*row) for row in session.execute(query)]
