@@ -31,6 +31,7 @@ import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # the machine is shared: one core per run
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("NAS_NN_THREADS", "1")
 
 from nas.curves import ACCURACY_BOUNDS, R2_BOUNDS, fit, predict  # noqa: E402
 from nas.stopping import (  # noqa: E402
@@ -73,23 +74,17 @@ def sample_candidate(rng: np.random.Generator) -> dict[str, object]:
 
 
 def load_split(name: str, seed: int) -> tuple[np.ndarray, ...]:
-    """Train and validation parts of a built-in data set (75/25, stratified if classes)."""
-    from sklearn import datasets
-    from sklearn.model_selection import train_test_split
+    """Train and validation rows of a built-in data set (nas.data's seeded split)."""
+    from nas.data import load_builtin, split
 
-    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
-    classify = is_classification(name)
-    X_tr, X_val, y_tr, y_val = train_test_split(
-        X, y, test_size=0.25, random_state=seed, stratify=y if classify else None
-    )
-    if not classify:  # a standardised target keeps one lr range sensible; R^2 is unchanged
-        mean, std = y_tr.mean(), y_tr.std()
-        y_tr, y_val = (y_tr - mean) / std, (y_val - mean) / std
-    return X_tr, y_tr, X_val, y_val
+    parts = split(load_builtin(name), seed, test_fraction=0.2, val_fraction=0.25)
+    return parts.X_train, parts.y_train, parts.X_val, parts.y_val
 
 
 def is_classification(name: str) -> bool:
-    return name != "diabetes"
+    from nas.data import BUILTINS
+
+    return BUILTINS[name] == "classification"
 
 
 def metric_bounds(name: str) -> tuple[float, float]:
@@ -97,7 +92,11 @@ def metric_bounds(name: str) -> tuple[float, float]:
 
 
 def train_curve(
-    name: str, candidate: dict[str, object], data: tuple[np.ndarray, ...], max_epochs: int, seed: int
+    name: str,
+    candidate: dict[str, object],
+    data: tuple[np.ndarray, ...],
+    max_epochs: int,
+    seed: int,
 ) -> np.ndarray:
     """Validation metric per epoch, NaN after the trainer stopped (a diverged trial)."""
     from nas.nn import MLPClassifier, MLPRegressor
