@@ -207,7 +207,7 @@ def benchmark_policies(max_epochs: int, bounds: tuple[float, float]) -> dict[str
         "asha": AshaPolicy(eta=3, min_epochs=1),
         "hyperband": HyperbandPolicy(eta=3, min_epochs=1),
         "lce": LearningCurvePolicy(delta=0.05, min_epochs=warmup, bounds=bounds),
-        "lce+asha": lce_asha(delta=0.05, min_epochs=warmup, eta=3),
+        "lce+asha": lce_asha(delta=0.05, min_epochs=warmup, eta=3, bounds=bounds),
     }
 
 
