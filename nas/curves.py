@@ -3,9 +3,11 @@
 A partial curve (a higher-is-better metric at epochs 1..n) is fitted by every parametric
 family in nas.curve_families; the families' predictions are pooled into a weighted ensemble
 (Domhan, Springenberg & Hutter 2015, without their MCMC: point fits, weighted by how well
-each family explains the recent epochs). The spread is meant to be honest rather than
-tight, because a stopping rule acts on its tail: it adds the families' disagreement, the
-curve's own epoch-to-epoch noise and a share of the predicted change still to come.
+each family explains the recent epochs). The spread adds the families' disagreement, the
+curve's own epoch-to-epoch noise and a share of the predicted change still to come, because
+a stopping rule acts on its tail. It is still too narrow early in a curve (benchmarks/
+stopping.py measures how many finals fall within 2 std: about two thirds from 10 % of the
+budget), so a policy should not trust it before a few epochs.
 
 Usage:
     >>> from nas.curves import predict, prob_exceeds

@@ -368,11 +368,15 @@ class AnyOf:
 
 
 def lce_asha(
-    delta: float = 0.05, min_epochs: int = 5, eta: int = 3, asha_min_epochs: int | None = None
+    delta: float = 0.05,
+    min_epochs: int = 5,
+    eta: int = 3,
+    asha_min_epochs: int | None = None,
+    bounds: tuple[float, float] = ACCURACY_BOUNDS,
 ) -> AnyOf:
     """Curve extrapolation and ASHA together: a trial must pass both to go on."""
     asha = AshaPolicy(min_epochs=asha_min_epochs or min_epochs, eta=eta)
-    lce = LearningCurvePolicy(delta=delta, min_epochs=min_epochs)
+    lce = LearningCurvePolicy(delta=delta, min_epochs=min_epochs, bounds=bounds)
     return AnyOf((lce, asha), name="lce+asha")
 
 
