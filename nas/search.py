@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nas import store as db
+from nas.curves import R2_BOUNDS
 from nas.data import Split, load_builtin, load_csv, split
 from nas.executors import Executor, LocalExecutor
 from nas.searchers import Observation, Searcher, SpaceExhaustedError, make_searcher
@@ -113,7 +114,7 @@ class SearchDriver:
         self.executor = executor or LocalExecutor(self.problem.data, self.problem.classification)
         self.progress = progress
         self.max_epochs = spec.space.max_epochs
-        self.policy: StoppingPolicy = make_policy(spec.stopping.policy, spec.stopping.options)
+        self.policy: StoppingPolicy = make_policy(spec.stopping.policy, self._policy_options())
         self.rungs = sorted({*self.policy.rungs(self.max_epochs), self.max_epochs})
         self.searcher: Searcher = make_searcher(
             spec.searcher,
@@ -127,6 +128,13 @@ class SearchDriver:
         self.active: dict[int, _Active] = {}
         self.best: float | None = None
         self.books = _Books()
+
+    def _policy_options(self) -> dict[str, Any]:
+        """The spec's options; curve extrapolation of R^2 gets R^2's bounds (below 0 allowed)."""
+        options = dict(self.spec.stopping.options)
+        if not self.problem.classification and self.spec.stopping.policy in ("lce", "lce+asha"):
+            options.setdefault("bounds", R2_BOUNDS)
+        return options
 
     # -- the loop -----------------------------------------------------------------------
 

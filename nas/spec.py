@@ -62,7 +62,7 @@ class DataSpec(_Spec):
 
 
 class StoppingSpec(_Spec):
-    policy: str = Field("asha", description=f"one of {', '.join(POLICIES)}")
+    policy: str = Field("lce", description=f"one of {', '.join(POLICIES)}")
     options: dict[str, Any] = Field(default_factory=dict, description="the policy's parameters")
 
     @model_validator(mode="after")

@@ -198,3 +198,13 @@ def test_two_objectives_give_a_pareto_front(store):
     with store.session() as s:
         front = db.pareto_front(s, job_id)
     assert front and all(np.isfinite(t.val_metric) for t in front)
+
+
+def test_curve_extrapolation_on_regression_uses_r2_bounds(store):
+    spec = _spec(
+        dataset="diabetes",
+        stopping={"policy": "lce", "options": {"min_epochs": 3}},
+        budget={"trials": 5},
+    )
+    job_id, status = _run(store, spec)
+    assert status == "finished" and len(_trials(store, job_id)) == 5
