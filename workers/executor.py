@@ -32,6 +32,7 @@ class _Trial:
     """A started trial: its actor (None once dead), the rung in flight, time spent."""
 
     actor: Any
+    begun: Any = None  # ObjectRef of begin() until it is seen done (the actor is up)
     rung: Any = None  # ObjectRef of the running advance(), or None between rungs
     rung_started: float = 0.0
     seconds: float = 0.0  # wall time of its finished rungs, for the per-trial timeout
@@ -83,9 +84,11 @@ class RayExecutor:
     def start(self, task: TrialTask) -> None:
         if task.number in self._trials:
             raise RuntimeError(f"trial {task.number} is already started")
+        if len(self._trials) >= self.slots:  # one more actor would wait for a CPU forever
+            raise RuntimeError(f"all {self.slots} slots are busy; finish or discard a trial")
         actor = self._idle.pop() if self._idle else self._new_actor()
-        actor.begin.remote(task)  # actor calls run in order: begin before any advance
-        self._trials[task.number] = _Trial(actor)
+        # an actor runs its calls in order: begin before any advance
+        self._trials[task.number] = _Trial(actor, begun=actor.begin.remote(task))
 
     def run(self, number: int, until_epoch: int) -> None:
         trial = self._trials[number]
@@ -158,8 +161,8 @@ class RayExecutor:
     def _collect(self, ref: Any) -> RungResult:
         number = self._rungs.pop(ref)
         trial = self._trials[number]
-        trial.rung = None
-        trial.seconds += time.monotonic() - trial.rung_started
+        trial.seconds = self._spent(trial, time.monotonic())
+        trial.rung, trial.begun = None, None
         try:
             result: RungResult = ray.get(ref)
             return result
@@ -171,15 +174,24 @@ class RayExecutor:
             return RungResult(number, (), FAILED, f"ray error: {_first_line(exc)}")
 
     def _spent(self, trial: _Trial, now: float) -> float:
-        return trial.seconds + (now - trial.rung_started if trial.rung is not None else 0.0)
+        """Seconds the trial has trained; waiting for a worker to start does not count."""
+        if trial.rung is None:
+            return trial.seconds
+        if trial.begun is not None:
+            if not ray.wait([trial.begun], timeout=0)[0]:
+                trial.rung_started = now  # its actor is not up yet: the clock waits too
+                return trial.seconds
+            trial.begun = None
+        return trial.seconds + now - trial.rung_started
 
     def _time_left(self) -> float | None:
         if self.trial_timeout is None:
             return None
         now = time.monotonic()
-        left = min(
-            self.trial_timeout - self._spent(t, now) for t in self._trials.values() if t.rung
-        )
+        running = [t for t in self._trials.values() if t.rung is not None]
+        left = min(self.trial_timeout - self._spent(t, now) for t in running)
+        if any(t.begun is not None for t in running):
+            left = min(left, 0.1)  # look again soon for the actor's start, to start its clock
         return max(left, 0.0)
 
     def _expire(self) -> list[RungResult]:
