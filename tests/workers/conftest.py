@@ -11,7 +11,13 @@ from collections.abc import Iterator
 
 import psutil
 import pytest
-import ray
+
+# Ray 2.59-2.60 give a `ray start` cluster token auth, but a driver that joins it by
+# address sends the token only in token mode, and Ray reads the mode once, at import:
+# so it is set before ray is imported (README's cluster recipe says the same).
+os.environ.setdefault("RAY_AUTH_MODE", "token")
+
+import ray  # noqa: E402
 
 from nas import store as db
 from nas.data import Split
