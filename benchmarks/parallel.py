@@ -23,6 +23,7 @@ import argparse
 import os
 import tempfile
 import time
+from multiprocessing import Pool
 from typing import Any
 
 import ray
@@ -34,7 +35,7 @@ from nas.nn.optimizers import set_num_threads
 from nas.search import SearchDriver, load_problem
 from nas.space import Candidate
 from nas.spec import JobSpec
-from nas.trial import TrialTask
+from nas.trial import TrialRunner, TrialTask
 from workers import RayExecutor, connect
 from workers.cluster import cluster_cpus
 
@@ -86,6 +87,32 @@ def throughput(store: db.Store, counts: list[int], trials: int) -> None:
         print(
             f"{n:>7} {wall:>8.2f} {rate:>10.1f} {rate / first:>7.2f}x {inside / len(trained):>8.2f}"
         )
+
+
+def _train_one(job: JobSpec) -> None:
+    """One second-long trial in a plain process, BLAS capped as in an actor."""
+    set_num_threads(1)
+    data = load_problem(job).data
+    with threadpool_limits(limits=1):
+        TrialRunner(
+            TrialTask(0, Candidate(widths=(256, 256), batch_size=16), 1, 20), data, True
+        ).advance(20)
+
+
+def ceiling(counts: list[int], trials: int) -> None:
+    """The machine's own speed-up: the same kind of trial in N plain processes, no Ray.
+
+    On a shared machine other work takes cores; this shows how much parallelism is left.
+    """
+    job = spec(SECOND_LONG, trials)
+    first = None
+    for n in (c for c in counts if c <= (os.cpu_count() or 1)):
+        with Pool(n) as pool:
+            started = time.perf_counter()
+            pool.map(_train_one, [job] * trials)
+            rate = trials / (time.perf_counter() - started) * 60
+        first = first or rate
+        print(f"  {n} processes: {rate:.1f} trials/min, speed-up {rate / first:.2f}x")
 
 
 def overhead(rungs: int) -> None:
@@ -151,6 +178,8 @@ def main() -> None:
         store = db.open_store(f"sqlite:///{tmp}/bench.db")
         print(f"\n1. throughput: {args.trials} trials of digits, 2x192-320 units, 20 epochs")
         throughput(store, args.workers, args.trials)
+        print("   the machine's ceiling: the same trials in plain processes, without Ray")
+        ceiling(args.workers, args.trials)
         print("\n2. scheduling overhead per rung (run + wait, minus training in the actor)")
         overhead(args.rungs)
         print("\n3. LocalExecutor vs RayExecutor, TPE + ASHA, one worker")
