@@ -63,6 +63,8 @@ def _run(args: argparse.Namespace) -> int:
             ("searcher", args.searcher),
             ("budget.trials", args.trials),
             ("seed", args.seed),
+            ("executor", args.executor),
+            ("parallelism", args.workers),
         )
         if v is not None
     }
@@ -78,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  {exc}", file=sys.stderr)
         return 2
     try:
-        return run_batch(spec, url=args.db, out=args.out)
+        return run_batch(spec, url=args.db, out=args.out, ray_address=args.ray_address)
     except StoreUnavailable as exc:
         print(f"nas: error: {exc}", file=sys.stderr)
         return 2
@@ -98,6 +100,14 @@ def add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="override the job's seed")
     p.add_argument("--db", help="database URL (default: $NAS_DATABASE_URL or sqlite:///nas.db)")
     p.add_argument("--out", help="also write the job, its trials and curves as JSON here")
+    p.add_argument(
+        "--executor", choices=["local", "ray"], help="override the spec's executor (local, ray)"
+    )
+    p.add_argument("--workers", type=int, help="trials trained at once on Ray (parallelism)")
+    p.add_argument(
+        "--ray-address",
+        help="Ray cluster to join, HOST:PORT (default: $NAS_RAY_ADDRESS, else a local Ray)",
+    )
     p.set_defaults(handler=_run)
 
 

@@ -17,9 +17,9 @@ def _fmt(x: float | None, digits: int = 4) -> str:
 class ProgressLine:
     """One updating line on a terminal; a line every tenth of the budget elsewhere."""
 
-    def __init__(self, out: TextIO = sys.stderr) -> None:
-        self.out = out
-        self.tty = out.isatty()
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out: TextIO = out or sys.stderr  # looked up now: sys.stderr may be replaced (pytest)
+        self.tty = self.out.isatty()
         self._last_printed = 0
 
     def __call__(self, p: Progress) -> None:

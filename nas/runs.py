@@ -7,12 +7,30 @@ import sys
 from pathlib import Path
 
 from nas import store as db
+from nas.executors import Executor, LocalExecutor
 from nas.report import ProgressLine, summary_line, table
-from nas.search import SearchDriver, load_problem
+from nas.search import Problem, SearchDriver, load_problem
 from nas.spec import JobSpec
 
 
-def run_batch(spec: JobSpec, *, url: str | None = None, out: str | None = None) -> int:
+def make_executor(spec: JobSpec, problem: Problem, *, ray_address: str | None = None) -> Executor:
+    """The spec's executor; Ray is imported only here, and only when the spec asks for it."""
+    if spec.executor == "local":
+        return LocalExecutor(problem.data, problem.classification)
+    from workers import RayExecutor  # nas/ never imports ray at module level
+
+    return RayExecutor(
+        problem.data, problem.classification, workers=spec.parallelism, address=ray_address
+    )
+
+
+def run_batch(
+    spec: JobSpec,
+    *,
+    url: str | None = None,
+    out: str | None = None,
+    ray_address: str | None = None,
+) -> int:
     store = db.open_store(url)
     runner = f"{socket.gethostname()}:cli"
     with store.session() as s:
@@ -23,11 +41,15 @@ def run_batch(spec: JobSpec, *, url: str | None = None, out: str | None = None) 
     print(
         f"job {job_id}: {spec.name} on {spec.dataset.name or spec.dataset.csv} "
         f"({problem.data.X_train.shape[0]} train rows), searcher {spec.searcher}, "
-        f"stopping {spec.stopping.policy}, seed {spec.seed}",
+        f"stopping {spec.stopping.policy}, seed {spec.seed}, executor {spec.executor}"
+        + (f" ({spec.parallelism} workers)" if spec.executor == "ray" else ""),
         file=sys.stderr,
     )
+    executor = make_executor(spec, problem, ray_address=ray_address)
     progress = ProgressLine()
-    driver = SearchDriver(spec, store, job_id, runner=runner, problem=problem, progress=progress)
+    driver = SearchDriver(
+        spec, store, job_id, runner=runner, executor=executor, problem=problem, progress=progress
+    )
     try:
         status = driver.run()
     finally:

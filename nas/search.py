@@ -162,20 +162,27 @@ class SearchDriver:
             db.finish_job(s, self.job_id, runner=self.runner)
         return "finished"
 
-    def _may_start(self) -> bool:
+    def _may_retry(self) -> bool:
+        """A retry is no new trial: only the epoch budget and the clock hold it back."""
         b, budget = self.books, self.spec.budget
         return not (
-            b.exhausted
-            or (budget.trials is not None and b.started >= budget.trials)
-            or (budget.epochs is not None and b.spent + b.held >= budget.epochs)
+            (budget.epochs is not None and b.spent + b.held >= budget.epochs)
             or time.monotonic() >= b.deadline
         )
 
+    def _may_start(self) -> bool:
+        b, budget = self.books, self.spec.budget
+        return self._may_retry() and not (
+            b.exhausted or (budget.trials is not None and b.started >= budget.trials)
+        )
+
     def _fill_slots(self) -> None:
-        while len(self.active) < self.executor.slots and self._may_start():
+        while len(self.active) < self.executor.slots and self._may_retry():
             with self.store.session() as s:
                 trial = db.claim_retry(s, self.job_id, worker=self.runner)
                 if trial is None:
+                    if not self._may_start():
+                        return
                     try:
                         candidate = self.searcher.ask()  # never one proposed before
                     except SpaceExhaustedError:

@@ -95,6 +95,9 @@ class JobSpec(_Spec):
     stopping: StoppingSpec = StoppingSpec()
     budget: Budget = Budget()
     parallelism: int = Field(1, ge=1, le=1024, description="trials trained at once")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="local: in-process, one trial at a time; ray: parallelism workers"
+    )
     seed: int = Field(0, ge=0, lt=2**32)
 
     @field_validator("dataset", mode="before")
