@@ -14,7 +14,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger("api")
 
@@ -95,6 +97,23 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return JSONResponse(_body("internal error; the server log has the details"), 500)
+
+
+class ContentLengthLimit:
+    """413 as JSON for a request whose Content-Length is over the limit, before reading it."""
+
+    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+        self.app, self.max_body_size = app, max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = Headers(scope=scope).get("content-length", "")
+            if length.isdigit() and int(length) > self.max_body_size:
+                message = f"request body too large: {length} bytes, limit {self.max_body_size}"
+                response = JSONResponse(_body(message), status_code=413)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

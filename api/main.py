@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from api import errors
 from api.config import Settings
@@ -47,15 +48,18 @@ def create_app(settings: Settings | None = None, *, store: db.Store | None = Non
             if store is None:
                 opened.close()
 
+    body_limit = settings.max_upload_bytes + 64 * 1024  # the CSV plus its form fields
     app = FastAPI(
         title="nas-service",
         summary="Neural architecture search for tabular data: submit searches, read results.",
         version="0.1.0",
         lifespan=lifespan,
-        max_body_size=settings.max_upload_bytes + 64 * 1024,  # the CSV plus its form fields
     )
     app.state.settings = settings
     errors.install(app)
+    # chunked bodies: counted as read, the 413 raised inside the app (so rendered as JSON)
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=body_limit)
+    app.add_middleware(errors.ContentLengthLimit, max_body_size=body_limit)  # runs first
     api = APIRouter(prefix=PREFIX)
     api.include_router(health.router)
     secured = [Depends(require_token)]
