@@ -28,7 +28,8 @@ def create_app(settings: Settings | None = None, *, store: db.Store | None = Non
     so a misconfigured server fails at start-up, not at its first job.
     """
     settings = settings or Settings()
-    executor_factory(settings)  # fail fast: e.g. "ray" before workers/ is wired
+    if settings.runner:
+        executor_factory(settings)  # fail fast: e.g. "ray" before workers/ is wired
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

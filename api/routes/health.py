@@ -1,4 +1,5 @@
-"""GET /health: is the database reachable (and Ray, when trials run there)? No token needed."""
+"""GET /health: is the database reachable (and Ray, when this process's runner trains
+there)? No token needed."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def health(store: StoreDep, settings: SettingsDep) -> Health | JSONResponse:
     except Exception as exc:  # reported, not raised: health answers while the db is down
         database = f"unreachable: {type(exc).__name__}"
     ray = None
-    if settings.executor == "ray":  # not reached today: create_app refuses "ray" until wired
+    if settings.runner and settings.executor == "ray":  # today create_app refuses this first
         ray = "not wired"
     ok = database == "ok" and ray in (None, "ok")
     body = Health(status="ok" if ok else "degraded", database=database, executor=settings.executor)

@@ -22,3 +22,8 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     s = Settings()
     assert s.executor == "local" and s.max_trials == 7 and s.token == "t"
     assert Settings.model_fields["executor"].default == "ray"
+
+
+def test_api_without_runner_starts_whatever_the_executor(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.db", executor="ray", runner=False)
+    assert create_app(settings).title == "nas-service"  # the compose api service's case
