@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.config import Settings
 from api.errors import ApiError, not_found
@@ -34,7 +33,10 @@ async def get_session(store: Annotated[db.Store, Depends(get_store)]) -> AsyncIt
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        # Closed right here, on the event loop (a rollback and a return to the pool): a
+        # close queued for a worker thread could wait behind routes that are themselves
+        # waiting for a pooled connection, which under load is a deadlock.
+        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

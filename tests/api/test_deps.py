@@ -28,3 +28,19 @@ def test_token_required_when_set(serve: Callable[..., Server]) -> None:
 
 def test_no_token_no_auth(client: httpx.Client) -> None:
     assert client.get("/jobs").status_code == 200
+
+
+def test_many_concurrent_requests_never_starve_the_connection_pool(
+    client: httpx.Client, finished_job: dict
+) -> None:
+    # More requests in flight than worker threads (40) and pooled connections (15): each
+    # session is closed on the event loop, so a route waiting for a connection can never
+    # block the close that would free one.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(_: int) -> int:
+        return client.get(f"/jobs/{finished_job['id']}/leaderboard").status_code
+
+    with ThreadPoolExecutor(80) as pool:
+        codes = list(pool.map(get, range(400)))
+    assert codes == [200] * 400
