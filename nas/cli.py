@@ -116,16 +116,18 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_app
-    from api.runner import ExecutorUnavailable
+    from api.runner import ExecutorUnavailable, executor_factory
     from nas.store import StoreUnavailable, open_store
 
     settings = _settings(args, runner=not args.no_runner)
     try:
-        store = open_store(settings.database_url)
-        app = create_app(settings, store=store)
+        if settings.runner:
+            executor_factory(settings)  # refuses an executor that cannot run here
+        store = open_store(settings.database_url)  # here, so a bad URL fails in one line
     except (StoreUnavailable, ExecutorUnavailable) as exc:
         print(f"nas: error: {exc}", file=sys.stderr)
         return 2
+    app = create_app(settings, store=store)
     runner = "no runner" if args.no_runner else f"a runner on the {settings.executor} executor"
     print(
         f"nas serve: API on http://{args.host}:{args.port}/api/v1 "
@@ -144,12 +146,13 @@ def _runner(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from api.runner import ExecutorUnavailable, make_runner
+    from api.runner import ExecutorUnavailable, executor_factory, make_runner
     from nas.store import StoreUnavailable, open_store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = _settings(args)
     try:
+        executor_factory(settings)  # refuses an executor that cannot run here
         store = open_store(settings.database_url)
         runner = make_runner(settings, store)
     except (StoreUnavailable, ExecutorUnavailable) as exc:
