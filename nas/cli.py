@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from api.config import Settings
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -111,12 +115,118 @@ def add_run(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run)
 
 
+def _settings(args: argparse.Namespace, **extra: object) -> Settings:
+    from api.config import Settings
+
+    given = {
+        "database_url": args.db,
+        "executor": args.executor,
+        "ray_address": args.ray_address,
+    } | extra
+    return Settings(**{k: v for k, v in given.items() if v is not None})
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+    from api.runner import ExecutorUnavailable, executor_factory
+    from nas.store import StoreUnavailable, open_store
+
+    settings = _settings(args, runner=not args.no_runner)
+    try:
+        if settings.runner:
+            executor_factory(settings)  # refuses an executor that cannot run here
+        store = open_store(settings.database_url)  # here, so a bad URL fails in one line
+    except (StoreUnavailable, ExecutorUnavailable) as exc:
+        print(f"nas: error: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(settings, store=store)
+    runner = "no runner" if args.no_runner else f"a runner on the {settings.executor} executor"
+    print(
+        f"nas serve: API on http://{args.host}:{args.port}/api/v1 "
+        f"(docs: http://{args.host}:{args.port}/docs), {runner}",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        store.close()
+    return 0
+
+
+def _runner(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
+    from api.runner import ExecutorUnavailable, executor_factory, make_runner
+    from nas.store import StoreUnavailable, open_store
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = _settings(args)
+    try:
+        executor_factory(settings)  # refuses an executor that cannot run here
+        store = open_store(settings.database_url)
+        runner = make_runner(settings, store)
+    except (StoreUnavailable, ExecutorUnavailable) as exc:
+        print(f"nas: error: {exc}", file=sys.stderr)
+        return 2
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: runner.stop())
+    print(f"nas runner: {runner.name}, {settings.executor} executor", file=sys.stderr, flush=True)
+    runner.run_forever()
+    store.close()
+    return 0
+
+
+def _service_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database URL (default: $NAS_DATABASE_URL or sqlite:///nas.db)")
+    p.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        help="where trials train (default: $NAS_EXECUTOR or ray)",
+    )
+    p.add_argument(
+        "--ray-address", help="Ray cluster HOST:PORT (default: $NAS_RAY_ADDRESS, else a local Ray)"
+    )
+
+
+def add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="start the REST API (and a job runner) on 127.0.0.1:8000",
+        description="Start the REST API under /api/v1 (OpenAPI at /docs) with a job runner "
+        "in the same process. Settings come from NAS_* variables (see README); the options "
+        "here override them.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    _service_options(p)
+    p.add_argument("--no-runner", action="store_true", help="API only; runners run elsewhere")
+    p.add_argument("--log-level", default="info", help="uvicorn log level (default: info)")
+    p.set_defaults(handler=_serve)
+
+
+def add_runner(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "runner",
+        help="run queued jobs from the store (scale out: one per machine)",
+        description="Claim queued jobs from the store and run them until stopped (SIGTERM "
+        "hands the running job back to the queue). Several runners can share one database.",
+    )
+    _service_options(p)
+    p.set_defaults(handler=_runner)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nas", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     add_demo(sub)
     add_db(sub)
     add_run(sub)
+    add_serve(sub)
+    add_runner(sub)
     return parser
 
 

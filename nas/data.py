@@ -7,6 +7,8 @@ input scaling is the estimator's job and is fitted on the training rows only.
 
 from __future__ import annotations
 
+import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +119,22 @@ def load_csv(path: str | Path, target: str, task: str = "classification") -> Dat
         raise ValueError(f"non-finite value in column {header[features[col]]!r}, row {row + 2}")
     y = raw[:, t] if task == "classification" else raw[:, t].astype(np.float64)
     return Dataset(Path(path).stem, X, y, task, tuple(header[i] for i in features))
+
+
+def to_npz(data: Dataset) -> bytes:
+    """The data set as npz bytes (X, y, and JSON metadata): the store's payload, no pickle."""
+    y = data.y.astype(str) if data.y.dtype.kind in "OUS" else data.y
+    meta = {"name": data.name, "task": data.task, "feature_names": list(data.feature_names)}
+    buf = io.BytesIO()
+    np.savez(buf, allow_pickle=False, X=data.X, y=y, meta=np.array(json.dumps(meta)))
+    return buf.getvalue()
+
+
+def from_npz(payload: bytes) -> Dataset:
+    """Rebuild a Dataset written by to_npz."""
+    with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
+        X, y, meta = arrays["X"], arrays["y"], json.loads(str(arrays["meta"]))
+    return Dataset(meta["name"], X, y, meta["task"], tuple(meta["feature_names"]))
 
 
 def split(data: Dataset, seed: int, test_fraction: float = 0.2, val_fraction: float = 0.2) -> Split:

@@ -18,7 +18,7 @@ import numpy as np
 
 from nas import store as db
 from nas.curves import R2_BOUNDS
-from nas.data import Split, load_builtin, load_csv, split
+from nas.data import Dataset, Split, from_npz, load_builtin, load_csv, split
 from nas.executors import Executor, LocalExecutor
 from nas.searchers import Observation, Searcher, SpaceExhaustedError, make_searcher
 from nas.space import Candidate
@@ -38,10 +38,16 @@ class Problem:
     n_outputs: int
 
 
-def load_problem(spec: JobSpec) -> Problem:
+def load_problem(spec: JobSpec, store: db.Store | None = None) -> Problem:
+    """The spec's data set, split by its seed; a stored data set (dataset.id) needs `store`."""
     ds = spec.dataset
     task = ds.resolved_task
-    if ds.name is not None:
+    if ds.id is not None:
+        data = _stored_dataset(ds.id, store)
+        task = ds.task or data.task
+        if task != data.task:
+            data = Dataset(data.name, data.X, data.y, task, data.feature_names)
+    elif ds.name is not None:
         data = load_builtin(ds.name, seed=spec.seed)
     else:
         assert ds.csv is not None and ds.target is not None
@@ -51,6 +57,16 @@ def load_problem(spec: JobSpec) -> Problem:
     n_classes = len(np.unique(data.y)) if classification else 0
     n_outputs = (1 if n_classes == 2 else n_classes) if classification else 1
     return Problem(parts, classification, data.n_features, n_outputs)
+
+
+def _stored_dataset(dataset_id: int, store: db.Store | None) -> Dataset:
+    if store is None:
+        raise ValueError(f"data set id {dataset_id} needs the store to read it from")
+    with store.session() as s:
+        row = db.get_dataset(s, dataset_id)
+        if row is None:
+            raise ValueError(f"no stored data set with id {dataset_id}")
+        return from_npz(row.payload)
 
 
 def _finite(x: float | None) -> float | None:
@@ -110,7 +126,7 @@ class SearchDriver:
         self.store = store
         self.job_id = job_id
         self.runner = runner
-        self.problem = problem or load_problem(spec)
+        self.problem = problem or load_problem(spec, store)
         self.executor = executor or LocalExecutor(self.problem.data, self.problem.classification)
         self.progress = progress
         self.max_epochs = spec.space.max_epochs

@@ -24,10 +24,12 @@ class _Spec(BaseModel):
 
 
 class DataSpec(_Spec):
-    """A built-in or synthetic data set by name, or a CSV file with its target column."""
+    """A built-in or synthetic data set by name, a CSV file with its target column, or a
+    data set stored in the store (uploaded through the API) by id."""
 
     name: str | None = Field(None, description="built-in or synthetic data set")
     csv: str | None = Field(None, description="path of a CSV file with a header row")
+    id: int | None = Field(None, ge=1, le=2**31 - 1, description="a stored data set's id")
     target: str | None = Field(None, description="the CSV's target column")
     task: Literal["classification", "regression"] | None = None
     test_fraction: float = Field(0.2, gt=0.0, lt=0.5)
@@ -35,8 +37,11 @@ class DataSpec(_Spec):
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
-        if (self.name is None) == (self.csv is None):
-            raise ValueError("give exactly one of name (a built-in data set) or csv (a path)")
+        if sum(x is not None for x in (self.name, self.csv, self.id)) != 1:
+            raise ValueError(
+                "give exactly one of name (a built-in data set), csv (a path) "
+                "or id (a stored data set)"
+            )
         if self.name is not None and self.name not in BUILTINS and self.name not in SYNTHETIC:
             allowed = sorted(BUILTINS) + list(SYNTHETIC)
             raise ValueError(f"name must be one of {allowed}; got {self.name!r}")

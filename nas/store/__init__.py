@@ -6,7 +6,16 @@ jobs, trials and epochs here; the API and dashboard read only from here; a crash
 resumes from here. Functions take a Session first, in the FastAPI template's crud style.
 """
 
-from nas.store.artifacts import add_dataset, find_dataset, get_dataset, load_model, save_model
+from nas.store.artifacts import (
+    add_dataset,
+    best_model,
+    count_datasets,
+    find_dataset,
+    get_dataset,
+    list_datasets,
+    load_model,
+    save_model,
+)
 from nas.store.engine import DEFAULT_URL, ENV_VAR, StoreUnavailable, database_url, make_engine
 from nas.store.export import export_csv, export_json
 from nas.store.jobs import (
@@ -14,12 +23,15 @@ from nas.store.jobs import (
     ReapReport,
     cancel_job,
     claim_job,
+    count_jobs,
     create_job,
+    delete_job,
     finish_job,
     get_job,
     heartbeat_job,
     list_jobs,
     reap_stale,
+    release_job,
     save_searcher_state,
 )
 from nas.store.migrate import current_revision, ensure_schema, head_revision, upgrade
@@ -35,6 +47,7 @@ from nas.store.trials import (
     get_trial,
     heartbeat_trial,
     list_trials,
+    page_trials,
     record_epoch,
     record_epochs,
     start_trial,
@@ -55,14 +68,18 @@ __all__ = [
     "StoreUnavailable",
     "Trial",
     "add_dataset",
+    "best_model",
     "cancel_job",
     "claim_job",
     "claim_retry",
+    "count_datasets",
+    "count_jobs",
     "count_trials",
     "create_job",
     "current_revision",
     "curve",
     "database_url",
+    "delete_job",
     "end_trial",
     "ensure_schema",
     "export_csv",
@@ -77,16 +94,19 @@ __all__ = [
     "heartbeat_trial",
     "job_summary",
     "leaderboard",
+    "list_datasets",
     "list_jobs",
     "list_trials",
     "load_model",
     "make_engine",
     "open_store",
+    "page_trials",
     "param_importance",
     "pareto_front",
     "reap_stale",
     "record_epoch",
     "record_epochs",
+    "release_job",
     "save_model",
     "save_searcher_state",
     "start_trial",

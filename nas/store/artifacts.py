@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer
 
-from nas.store.models import Dataset, Model
+from nas.store.models import Dataset, Model, Trial
 
 
 def add_dataset(
@@ -77,3 +77,26 @@ def save_model(
 
 def load_model(session: Session, trial_id: int) -> Model | None:
     return session.get(Model, trial_id)
+
+
+def best_model(session: Session, job_id: int) -> tuple[Trial, Model] | None:
+    """The stored model of the job's best finished trial (highest val_metric), if any."""
+    query = (
+        select(Trial, Model)
+        .join(Model, Model.trial_id == Trial.id)
+        .where(Trial.job_id == job_id, Trial.status == "finished", Trial.val_metric.is_not(None))
+        .order_by(Trial.val_metric.desc(), Trial.number)
+        .limit(1)
+    )
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1])
+
+
+def list_datasets(session: Session, *, limit: int = 100, offset: int = 0) -> list[Dataset]:
+    """Stored data sets newest first, without loading their payloads."""
+    query = select(Dataset).options(defer(Dataset.payload))
+    return list(session.scalars(query.order_by(Dataset.id.desc()).offset(offset).limit(limit)))
+
+
+def count_datasets(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Dataset)) or 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from nas.store._sql import rows_changed
@@ -41,11 +41,45 @@ def get_job(session: Session, job_id: int) -> Job | None:
     return session.get(Job, job_id, populate_existing=True)
 
 
-def list_jobs(session: Session, *, status: str | None = None, limit: int = 100) -> list[Job]:
-    query = select(Job).order_by(Job.id.desc()).limit(limit)
+def list_jobs(
+    session: Session, *, status: str | None = None, limit: int = 100, offset: int = 0
+) -> list[Job]:
+    """Jobs newest first (optionally of one status), a page of them."""
+    query = select(Job).order_by(Job.id.desc()).offset(offset).limit(limit)
     if status is not None:
         query = query.where(Job.status == status)
     return list(session.scalars(query))
+
+
+def count_jobs(session: Session, *, status: str | None = None) -> int:
+    query = select(func.count()).select_from(Job)
+    if status is not None:
+        query = query.where(Job.status == status)
+    return session.scalar(query) or 0
+
+
+def delete_job(session: Session, job_id: int) -> bool:
+    """Delete a job that no runner is working on, with its trials, curves and models.
+
+    A running job is left alone (False): cancel it first, so its runner stops writing.
+    """
+    statement = delete(Job).where(Job.id == job_id, Job.status != "running")
+    done = rows_changed(session, statement.execution_options(synchronize_session=False))
+    session.commit()
+    return done == 1
+
+
+def release_job(session: Session, job_id: int, *, runner: str) -> bool:
+    """Hand a job this runner owns back to the queue (a runner shutting down cleanly)."""
+    statement = (
+        update(Job)
+        .where(_owned(job_id, runner))
+        .values(status="queued", runner=None, heartbeat=None)
+        .execution_options(synchronize_session=False)
+    )
+    done = rows_changed(session, statement)
+    session.commit()
+    return done == 1
 
 
 def claim_job(

@@ -110,6 +110,7 @@ class Trial(Base):
     __table_args__ = (
         UniqueConstraint("job_id", "number"),
         Index(None, "job_id", "status", "val_metric"),
+        Index(None, "job_id", "val_metric"),  # trials pages sorted by val_metric (0002)
         Index(None, "status", "heartbeat"),
     )
 

@@ -1,0 +1,47 @@
+"""What a submitted job may ask of this server: limits from the settings, and data sets
+that exist and split. Refusals are 422s naming the field, before anything is queued."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from api.config import Settings
+from api.errors import ApiError
+from nas import store as db
+from nas.data import from_npz, split
+from nas.spec import JobSpec
+
+
+def _refuse(field: str, message: str) -> ApiError:
+    return ApiError(422, f"{field}: {message}", field, "body")
+
+
+def check_limits(spec: JobSpec, settings: Settings, session: Session) -> None:
+    budget = spec.budget
+    if budget.trials is None or budget.trials > settings.max_trials:
+        limit = f"must be set, at most {settings.max_trials} (NAS_MAX_TRIALS)"
+        raise _refuse("budget.trials", limit)
+    if spec.space.max_epochs > settings.max_epochs:
+        limit = f"at most {settings.max_epochs} (NAS_MAX_EPOCHS); got {spec.space.max_epochs}"
+        raise _refuse("space.max_epochs", limit)
+    if spec.parallelism > settings.max_workers:
+        limit = f"at most {settings.max_workers} (NAS_MAX_WORKERS); got {spec.parallelism}"
+        raise _refuse("parallelism", limit)
+    ds = spec.dataset
+    if ds.csv is not None:
+        raise _refuse(
+            "dataset.csv",
+            "server file paths are not accepted over HTTP; upload the CSV with "
+            "POST /api/v1/datasets and name it by dataset.id",
+        )
+    if ds.id is not None:
+        row = db.get_dataset(session, ds.id)
+        if row is None:
+            raise _refuse("dataset.id", f"no stored data set with id {ds.id}")
+        data = from_npz(row.payload)
+        if ds.task is not None and ds.task != data.task:
+            raise _refuse("dataset.task", f"data set {ds.id} was stored as {data.task}")
+        try:  # a data set too small or too unbalanced to split fails here, not in the runner
+            split(data, spec.seed, ds.test_fraction, ds.val_fraction)
+        except ValueError as exc:
+            raise _refuse("dataset", f"data set {ds.id} cannot be split: {exc}") from None

@@ -1,0 +1,70 @@
+"""The FastAPI app factory: routes under /api/v1, OpenAPI at /docs, store and runner in
+the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+
+from api import errors
+from api.config import Settings
+from api.deps import require_token
+from api.routes import datasets, health, jobs, models, trials
+from api.runner import executor_factory, make_runner, start_in_thread
+from nas import store as db
+
+PREFIX = "/api/v1"
+log = logging.getLogger("api")
+
+
+def create_app(settings: Settings | None = None, *, store: db.Store | None = None) -> FastAPI:
+    """The app; with settings.runner, a job runner works beside it in a thread.
+
+    Refuses to build (ExecutorUnavailable) when the configured executor cannot run here,
+    so a misconfigured server fails at start-up, not at its first job.
+    """
+    settings = settings or Settings()
+    if settings.runner:
+        executor_factory(settings)  # fail fast: e.g. "ray" before workers/ is wired
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = store or db.open_store(settings.database_url)
+        app.state.store = opened
+        runner = None
+        if settings.runner:
+            runner = make_runner(settings, opened, role="serve")
+            app.state.runner_thread = start_in_thread(runner)
+            app.state.runner = runner
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+                app.state.runner_thread.join(timeout=30)
+            if store is None:
+                opened.close()
+
+    body_limit = settings.max_upload_bytes + 64 * 1024  # the CSV plus its form fields
+    app = FastAPI(
+        title="nas-service",
+        summary="Neural architecture search for tabular data: submit searches, read results.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    # chunked bodies: counted as read, the 413 raised inside the app (so rendered as JSON)
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=body_limit)
+    app.add_middleware(errors.ContentLengthLimit, max_body_size=body_limit)  # runs first
+    api = APIRouter(prefix=PREFIX)
+    api.include_router(health.router)
+    secured = [Depends(require_token)]
+    for module in (datasets, jobs, trials, models):
+        api.include_router(module.router, dependencies=secured)
+    app.include_router(api)
+    return app

@@ -1,0 +1,95 @@
+"""Data sets: CSV upload (validated, encoded, stored as npz), list, and one by id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import DatasetId, SessionDep, SettingsDep
+from api.errors import ApiError, not_found
+from api.schemas import DatasetCreated, DatasetDetail, DatasetOut, Page
+from nas import store as db
+from nas.data import Dataset, from_npz, to_npz
+from nas.ingest import Categorical, Missing, Task, read_csv
+
+router = APIRouter(prefix="/datasets", tags=["datasets"])
+CHUNK = 1 << 20
+
+
+def _detail(row: db.Dataset, data: Dataset) -> dict:
+    classes = None
+    if data.task == "classification":
+        classes = [str(c) for c in np.unique(data.y)]
+    fields = DatasetOut.model_validate(row).model_dump()
+    return fields | {"feature_names": list(data.feature_names), "classes": classes}
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := await upload.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            message = f"the file is larger than the upload limit of {limit} bytes"
+            raise ApiError(413, message, "file")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("", status_code=201, response_model=DatasetCreated)
+async def upload_dataset(
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="CSV with a header row")],
+    target: Annotated[str, Form(min_length=1, max_length=200, description="target column")],
+    name: Annotated[str | None, Form(max_length=200)] = None,
+    task: Annotated[Task, Form()] = "auto",
+    categorical: Annotated[Categorical, Form(description="onehot or refuse")] = "refuse",
+    missing: Annotated[Missing, Form(description="refuse or impute")] = "refuse",
+) -> dict:
+    payload = await _read_limited(file, settings.max_upload_bytes)
+    label = name or (file.filename or "upload").removesuffix(".csv")[:200] or "upload"
+    try:
+        data, report = await run_in_threadpool(
+            read_csv,
+            payload,
+            target=target,
+            name=label,
+            task=task,
+            categorical=categorical,
+            missing=missing,
+        )
+    except ValueError as exc:
+        raise ApiError(422, str(exc), "file") from None
+    npz = to_npz(data)
+    row = await run_in_threadpool(
+        db.add_dataset,
+        session,
+        name=label,
+        source=f"upload:{file.filename or 'csv'}"[:500],
+        task=data.task,
+        n_rows=data.n_rows,
+        n_features=data.n_features,
+        payload=npz,
+    )
+    return _detail(row, data) | {"onehot": report.onehot, "imputed": report.imputed}
+
+
+@router.get("", response_model=Page[DatasetOut])
+def list_datasets(
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict:
+    items = db.list_datasets(session, limit=limit, offset=offset)
+    return {"items": items, "total": db.count_datasets(session), "offset": offset, "limit": limit}
+
+
+@router.get("/{dataset_id}", response_model=DatasetDetail)
+def get_dataset(session: SessionDep, dataset_id: DatasetId) -> dict:
+    row = db.get_dataset(session, dataset_id)
+    if row is None:
+        raise not_found("data set", dataset_id, "dataset_id")
+    return _detail(row, from_npz(row.payload))

@@ -1,0 +1,76 @@
+"""Trials: a job's trials paged and sorted, its leaderboard and Pareto front, one trial,
+and one trial's learning curve (poll with after_epoch)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import JobId, SessionDep, TrialId, job_or_404, trial_or_404
+from api.schemas import Curve, CurvePoint, Page, TrialOut
+from nas import store as db
+
+router = APIRouter(tags=["trials"])
+TrialStatus = Literal["running", "finished", "pruned", "failed", "diverged"]
+TrialOrder = Literal[
+    "number", "-number", "val_metric", "-val_metric", "n_params", "-n_params", "epochs_run",
+    "-epochs_run",
+]  # fmt: skip
+
+
+@router.get("/jobs/{job_id}/trials", response_model=Page[TrialOut])
+def list_trials(
+    session: SessionDep,
+    job_id: JobId,
+    status: TrialStatus | None = None,
+    sort: TrialOrder = "number",
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict:
+    """A page of the job's trials; sort by a column, a leading '-' for descending."""
+    job_or_404(session, job_id)
+    total, items = db.page_trials(
+        session, job_id, status=status, order=sort, offset=offset, limit=limit
+    )
+    return {"items": items, "total": total, "offset": offset, "limit": limit}
+
+
+@router.get("/jobs/{job_id}/leaderboard", response_model=list[TrialOut])
+def leaderboard(
+    session: SessionDep, job_id: JobId, k: Annotated[int, Query(ge=1, le=1000)] = 10
+) -> list[db.Trial]:
+    """The k best finished trials by validation metric (higher is better), best first."""
+    job_or_404(session, job_id)
+    return db.leaderboard(session, job_id, k=k)
+
+
+@router.get("/jobs/{job_id}/pareto", response_model=list[TrialOut])
+def pareto(session: SessionDep, job_id: JobId) -> list[db.Trial]:
+    """Finished trials no other beats on both val_metric and n_params; smallest first."""
+    job_or_404(session, job_id)
+    return db.pareto_front(session, job_id)
+
+
+@router.get("/trials/{trial_id}", response_model=TrialOut)
+def get_trial(session: SessionDep, trial_id: TrialId) -> db.Trial:
+    return trial_or_404(session, trial_id)
+
+
+@router.get("/trials/{trial_id}/curve", response_model=Curve)
+def curve(
+    session: SessionDep,
+    trial_id: TrialId,
+    after_epoch: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> Curve:
+    """Epochs after `after_epoch` (at most `limit`); poll with the last_epoch returned."""
+    trial = trial_or_404(session, trial_id)
+    points = db.curve(session, trial_id, after_epoch=after_epoch, limit=limit)
+    return Curve(
+        trial_id=trial_id,
+        status=trial.status,
+        after_epoch=after_epoch,
+        points=[CurvePoint(**vars(p)) for p in points],
+        last_epoch=points[-1].epoch if points else after_epoch,
+    )

@@ -1,0 +1,152 @@
+"""Response and request bodies of the API (pydantic), separate from the store's tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+class _FromRow(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class DatasetOut(_FromRow):
+    id: int
+    name: str
+    source: str
+    task: str
+    n_rows: int
+    n_features: int
+    sha256: str
+    created: datetime
+
+
+class DatasetDetail(DatasetOut):
+    feature_names: list[str]
+    classes: list[str] | None = Field(None, description="class labels (classification)")
+
+
+class DatasetCreated(DatasetDetail):
+    onehot: dict[str, list[str]] = Field(
+        default_factory=dict, description="categorical columns and the levels they became"
+    )
+    imputed: dict[str, int] = Field(default_factory=dict, description="cells filled per column")
+
+
+class JobCreated(BaseModel):
+    id: int
+    status: str
+    url: str
+
+
+class JobOut(_FromRow):
+    id: int
+    name: str
+    status: str
+    created: datetime
+    started: datetime | None
+    finished: datetime | None
+    runner: str | None
+    error: str | None
+
+
+class Progress(BaseModel):
+    trials_done: int = Field(description="trials ended (finished, pruned, diverged, failed)")
+    trials_running: int
+    trials_budget: int | None
+    trials_by_status: dict[str, int]
+    fraction: float | None = Field(description="share of the budget used, 0..1")
+
+
+class JobDetail(JobOut):
+    spec: dict[str, Any]
+    progress: Progress
+    best_val_metric: float | None
+    best_trial_id: int | None
+    epochs_spent: int
+    epochs_saved: int = Field(description="epochs early stopping did not have to train")
+    elapsed_seconds: float | None
+    eta_seconds: float | None = Field(description="estimated seconds left (running jobs)")
+
+
+class TrialOut(_FromRow):
+    id: int
+    job_id: int
+    number: int
+    status: str
+    params: dict[str, Any]
+    epochs_run: int
+    val_metric: float | None
+    test_metric: float | None
+    n_params: int | None
+    attempt: int
+    worker: str | None
+    started: datetime
+    finished: datetime | None
+    error: str | None
+
+
+class CurvePoint(BaseModel):
+    epoch: int
+    train_loss: float | None
+    val_loss: float | None
+    val_metric: float | None
+    seconds: float | None
+
+
+class Curve(BaseModel):
+    trial_id: int
+    status: str
+    after_epoch: int
+    points: list[CurvePoint]
+    last_epoch: int = Field(description="pass as after_epoch to poll for newer points")
+
+
+class ModelMeta(BaseModel):
+    job_id: int
+    trial_id: int
+    number: int
+    val_metric: float | None
+    test_metric: float | None
+    params: dict[str, Any]
+    estimator: str
+    n_features_in: int
+    classes: list[Any] | None
+    feature_names: list[str] | None
+    format_version: int
+    size_bytes: int
+
+
+class PredictIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rows: list[list[FiniteFloat]] | list[dict[str, FiniteFloat]] = Field(
+        min_length=1,
+        description="feature rows: lists in feature order, or objects keyed by feature name",
+    )
+    probabilities: bool = Field(False, description="classification: add class probabilities")
+
+
+class PredictOut(BaseModel):
+    trial_id: int
+    predictions: list[Any]
+    classes: list[Any] | None = None
+    probabilities: list[list[float]] | None = None
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    executor: str
+    ray: str | None = None

@@ -1,0 +1,62 @@
+"""The best model over HTTP: npz download with JSON metadata, and predictions."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import httpx
+import numpy as np
+
+from nas.data import load_builtin
+from nas.nn import load
+from tests.api.util import submit, tiny_spec
+
+
+def test_model_download_loads_and_predicts_like_the_api(
+    client: httpx.Client, finished_job: dict
+) -> None:
+    job_id = finished_job["id"]
+    r = client.get(f"/jobs/{job_id}/model")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
+    meta = json.loads(r.headers["x-model-meta"])
+    assert meta["trial_id"] == finished_job["best_trial_id"] and meta["n_features_in"] == 4
+    model = load(io.BytesIO(r.content))
+    X = load_builtin("iris").X[:5]
+    body = client.post(f"/jobs/{job_id}/predict", json={"rows": X.tolist(), "probabilities": True})
+    assert body.status_code == 200, body.text
+    out = body.json()
+    assert out["predictions"] == model.predict(X).tolist() and out["classes"] == [0, 1, 2]
+    assert np.allclose(out["probabilities"], model.predict_proba(X), atol=1e-6)
+    full = client.get(f"/jobs/{job_id}/model/meta").json()
+    assert full["feature_names"][0] == "sepal length (cm)" and full["size_bytes"] == len(r.content)
+
+
+def test_predict_accepts_rows_by_feature_name(client: httpx.Client, finished_job: dict) -> None:
+    names = client.get(f"/jobs/{finished_job['id']}/model/meta").json()["feature_names"]
+    row = dict(zip(names, [5.1, 3.5, 1.4, 0.2]))
+    r = client.post(f"/jobs/{finished_job['id']}/predict", json={"rows": [row]})
+    assert r.status_code == 200 and len(r.json()["predictions"]) == 1
+    del row[names[0]]
+    bad = client.post(f"/jobs/{finished_job['id']}/predict", json={"rows": [row]})
+    assert bad.status_code == 422 and "missing" in bad.json()["message"]
+
+
+def test_predict_refuses_bad_rows(client: httpx.Client, finished_job: dict) -> None:
+    url = f"/jobs/{finished_job['id']}/predict"
+    short = client.post(url, json={"rows": [[1.0, 2.0]]})
+    assert short.status_code == 422 and short.json()["errors"][0]["field"] == "rows.0"
+    nan = client.post(url, content=b'{"rows": [[NaN, 1, 2, 3]]}',
+                      headers={"content-type": "application/json"})  # fmt: skip
+    assert nan.status_code == 422 and nan.json()["errors"][0]["field"].startswith("rows")
+    assert client.post(url, json={"rows": []}).status_code == 422
+    assert client.post(url, json={"rows": [["a", 1, 2, 3]]}).status_code == 422
+
+
+def test_no_model_yet_is_404(client: httpx.Client) -> None:
+    job_id = submit(client, tiny_spec(trials=1))
+    client.post(f"/jobs/{job_id}/cancel")
+    r = client.get(f"/jobs/{job_id}/model")
+    assert r.status_code in (200, 404)  # the one trial may have finished before the cancel
+    if r.status_code == 404:
+        assert "no trained model" in r.json()["message"]

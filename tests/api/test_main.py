@@ -1,0 +1,29 @@
+"""create_app: a server that cannot run its executor refuses to start."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.config import Settings
+from api.main import create_app
+from api.runner import ExecutorUnavailable
+
+
+def test_ray_executor_fails_at_startup_with_a_clear_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.db", executor="ray")
+    with pytest.raises(ExecutorUnavailable, match="--executor local"):
+        create_app(settings)
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NAS_EXECUTOR", "local")
+    monkeypatch.setenv("NAS_MAX_TRIALS", "7")
+    monkeypatch.setenv("NAS_API_TOKEN", "t")
+    s = Settings()
+    assert s.executor == "local" and s.max_trials == 7 and s.token == "t"
+    assert Settings.model_fields["executor"].default == "ray"
+
+
+def test_api_without_runner_starts_whatever_the_executor(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/x.db", executor="ray", runner=False)
+    assert create_app(settings).title == "nas-service"  # the compose api service's case
