@@ -17,6 +17,8 @@ import numpy as np
 from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from nas.nn.optimizers import set_num_threads
+
 BATCH = 128
 THREADS = 2
 
@@ -121,8 +123,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", nargs="+", default=["64", "256,256", "1024,1024,1024"])
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=THREADS, help="BLAS threads (default 2)")
     args = parser.parse_args()
     X, y = digits_x10()
+    global THREADS
+    THREADS = args.threads
+    set_num_threads(THREADS)  # our element-wise updates get the same thread count as BLAS
     with threadpool_limits(THREADS):
         blas = [
             (i["internal_api"], i.get("architecture"), i["num_threads"]) for i in threadpool_info()
