@@ -7,7 +7,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY nas ./nas
 COPY api ./api
-# workers/ (RayExecutor) joins here when it lands: COPY workers ./workers
+COPY workers ./workers
 RUN pip install . "ray[default]>=2.9"
 
 RUN useradd --create-home nas

@@ -2,8 +2,8 @@
 restarted resumes the job; `nas serve --no-runner` plus two `nas runner` processes on one
 PostgreSQL (the docker-compose topology, with the local executor) run jobs side by side.
 
-The Ray variant of the topology test (ray start --head, a second node, nas serve
---executor ray) is a follow-up for when workers/RayExecutor lands.
+The Ray variant of the topology (ray start --head, a second node, nas runner --executor
+ray) is in tests/workers/test_cluster.py, beside the two-node fixture.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import psutil
 import pytest
 import ray
 
+from tests.api.test_processes import pg_url  # noqa: F401, F811 - a fixture: a fresh PG schema
 from tests.workers.conftest import job_spec, run_job
 from workers import RayExecutor
 
@@ -97,3 +98,28 @@ def test_a_two_node_cluster_runs_a_job_to_completion(two_nodes, digits, store, m
     assert [t.status for t in trials] == ["finished"] * 4
     assert ray.is_initialized()  # joined, not owned: the cluster keeps running for others
     ray.shutdown()
+
+
+def test_compose_topology_as_processes_runs_a_job_on_ray(two_nodes, tmp_path, pg_url):  # noqa: F811
+    """docker-compose.yml's services started as the same commands: PostgreSQL, a Ray head
+    and a second node (the fixture), `nas serve --no-runner`, `nas runner --executor ray`."""
+    import httpx
+
+    from tests.api.test_processes import Procs
+    from tests.api.util import free_port, submit, tiny_spec, wait_job
+
+    procs = Procs(tmp_path, {"NAS_DATABASE_URL": pg_url, "NAS_RAY_ADDRESS": two_nodes})
+    try:
+        port = free_port()
+        procs.serve(port, "--no-runner")
+        runner = procs.start("runner", "--executor", "ray")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=30) as client:
+            job_id = submit(client, tiny_spec("iris", trials=4) | {"parallelism": 2})
+            job = wait_job(client, job_id, timeout=240)
+            trials = client.get(f"/jobs/{job_id}/trials").json()["items"]
+        assert job["status"] == "finished", procs.logs()
+        assert [t["number"] for t in trials] == list(range(4))
+        assert all(t["status"] in ("finished", "pruned") for t in trials)
+        assert runner.poll() is None
+    finally:
+        procs.stop()
