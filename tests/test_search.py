@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from nas import store as db
+from nas.executors import LocalExecutor
 from nas.nn import from_bytes
-from nas.search import SearchDriver, trial_seed
+from nas.search import SearchDriver, load_problem, trial_seed
 from nas.spec import JobSpec
+from nas.trial import FAILED, RungResult
 
 TINY_SPACE = {
     "n_layers": [1, 2],
@@ -161,6 +163,33 @@ def test_a_crashed_run_resumes_without_duplicates_or_gaps(store):
     assert all(t.status == "finished" for t in trials)
     keys = {tuple(sorted((k, str(v)) for k, v in t.params.items())) for t in trials}
     assert len(keys) == 7
+
+
+class _FailingLastTrial(LocalExecutor):
+    """Reports the last trial's first rung as a lost worker, `times` times."""
+
+    def __init__(self, *args, last: int, times: int):
+        super().__init__(*args)
+        self.last, self.times = last, times
+
+    def wait(self):
+        [result] = super().wait()
+        if result.number == self.last and self.times:
+            self.times -= 1
+            return [RungResult(result.number, (), FAILED, "worker died: test")]
+        return [result]
+
+
+@pytest.mark.parametrize(("times", "status", "attempt"), [(1, "finished", 2), (3, "failed", 3)])
+def test_a_failed_trial_is_retried_after_the_trial_budget_is_used(store, times, status, attempt):
+    spec = _spec(budget={"trials": 3})
+    problem = load_problem(spec)
+    executor = _FailingLastTrial(problem.data, problem.classification, last=2, times=times)
+    job_id, run_status = _run(store, spec, executor=executor, problem=problem)
+    trials = _trials(store, job_id)
+    assert run_status == "finished" and [t.number for t in trials] == [0, 1, 2]
+    assert (trials[2].status, trials[2].attempt) == (status, attempt)
+    assert [t.status for t in trials[:2]] == ["finished", "finished"]
 
 
 @pytest.mark.parametrize(
