@@ -120,13 +120,13 @@ def time_gemm_floor(X, y, hidden, epochs):
 
 
 def main() -> None:
+    global THREADS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", nargs="+", default=["64", "256,256", "1024,1024,1024"])
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=THREADS, help="BLAS threads (default 2)")
+    parser.add_argument("--threads", type=int, default=2, help="BLAS threads (default 2)")
     args = parser.parse_args()
     X, y = digits_x10()
-    global THREADS
     THREADS = args.threads
     set_num_threads(THREADS)  # our element-wise updates get the same thread count as BLAS
     with threadpool_limits(THREADS):
