@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, *, store: db.Store | None = Non
     """
     settings = settings or Settings()
     if settings.runner:
-        executor_factory(settings)  # fail fast: e.g. "ray" before workers/ is wired
+        executor_factory(settings)  # fail fast: e.g. a Ray cluster that cannot be reached
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
