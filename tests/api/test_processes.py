@@ -129,7 +129,9 @@ def test_api_and_two_runners_share_postgresql(tmp_path: Path, pg_url: str) -> No
             assert time.monotonic() < deadline and all(r.poll() is None for r in runners)
             time.sleep(0.1)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=30) as client:
-            first = submit(client, SLOW_SPEC)
+            # busy for a fixed 8 s whatever the machine's speed, so it cannot end (and free
+            # its runner) before the second job is claimed
+            first = submit(client, SLOW_SPEC | {"budget": {"trials": 1000, "seconds": 8}})
             wait_job(client, first, until=("running",))
             second = submit(client, SLOW_SPEC | {"seed": 2})
             # the first runner is busy, so only the second can have claimed this one
