@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 from nas import store as db
 from nas.executors import Executor, LocalExecutor
 from nas.nn.optimizers import set_num_threads
-from nas.search import SearchDriver, load_problem
+from nas.search import SearchDriver, load_problem, submit_and_claim
 from nas.space import Candidate
 from nas.spec import JobSpec
 from nas.trial import TrialRunner, TrialTask
@@ -58,10 +58,7 @@ def spec(space: dict[str, Any], trials: int, **kw: Any) -> JobSpec:
 
 
 def run_job(store: db.Store, job: JobSpec, executor: Executor) -> tuple[int, float]:
-    with store.session() as s:
-        row = db.create_job(s, name=job.name, spec=job.model_dump(mode="json"), seed=job.seed)
-        db.claim_job(s, runner="bench", job_id=row.id)
-        job_id = row.id
+    job_id = submit_and_claim(store, job, "bench")
     started = time.perf_counter()
     assert SearchDriver(job, store, job_id, runner="bench", executor=executor).run() == "finished"
     return job_id, time.perf_counter() - started

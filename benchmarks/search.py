@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from nas import store as db
-from nas.search import SearchDriver, load_problem
+from nas.search import SearchDriver, load_problem, submit_and_claim
 from nas.spec import JobSpec
 
 SPACE = {
@@ -57,10 +57,7 @@ def run_one(dataset: str, searcher: str, seed: int, trials: int, epochs: int, fo
         }
     )
     store = db.open_store(f"sqlite:///{folder / f'{spec.name}.db'}")
-    with store.session() as s:
-        job = db.create_job(s, name=spec.name, spec=spec.model_dump(mode="json"), seed=seed)
-        db.claim_job(s, runner="bench", job_id=job.id)
-        job_id = job.id
+    job_id = submit_and_claim(store, spec, "bench")
     started = time.perf_counter()
     SearchDriver(spec, store, job_id, runner="bench").run()
     seconds = time.perf_counter() - started

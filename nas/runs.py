@@ -9,7 +9,7 @@ from pathlib import Path
 from nas import store as db
 from nas.executors import Executor, LocalExecutor
 from nas.report import ProgressLine, summary_line, table
-from nas.search import Problem, SearchDriver, load_problem
+from nas.search import Problem, SearchDriver, load_problem, submit_and_claim
 from nas.spec import JobSpec
 
 
@@ -33,10 +33,7 @@ def run_batch(
 ) -> int:
     store = db.open_store(url)
     runner = f"{socket.gethostname()}:cli"
-    with store.session() as s:
-        job = db.create_job(s, name=spec.name, spec=spec.model_dump(mode="json"), seed=spec.seed)
-        job_id = job.id
-        db.claim_job(s, runner=runner, job_id=job_id)
+    job_id = submit_and_claim(store, spec, runner)
     problem = load_problem(spec)
     print(
         f"job {job_id}: {spec.name} on {spec.dataset.name or spec.dataset.csv} "

@@ -69,6 +69,14 @@ def _stored_dataset(dataset_id: int, store: db.Store | None) -> Dataset:
         return from_npz(row.payload)
 
 
+def submit_and_claim(store: db.Store, spec: JobSpec, runner: str) -> int:
+    """Queue a job for `spec` and hand it straight to `runner` (a batch run owns its job)."""
+    with store.session() as s:
+        job = db.create_job(s, name=spec.name, spec=spec.model_dump(mode="json"), seed=spec.seed)
+        db.claim_job(s, runner=runner, job_id=job.id)
+        return job.id
+
+
 def _finite(x: float | None) -> float | None:
     return x if x is not None and np.isfinite(x) else None
 

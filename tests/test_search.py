@@ -6,7 +6,7 @@ import pytest
 from nas import store as db
 from nas.executors import LocalExecutor
 from nas.nn import from_bytes
-from nas.search import SearchDriver, load_problem, trial_seed
+from nas.search import SearchDriver, load_problem, submit_and_claim, trial_seed
 from nas.spec import JobSpec
 from nas.trial import FAILED, RungResult
 
@@ -40,10 +40,7 @@ def store(tmp_path):
 
 
 def _run(store, spec, runner="test", **kw):
-    with store.session() as s:
-        job = db.create_job(s, name=spec.name, spec=spec.model_dump(mode="json"), seed=spec.seed)
-        db.claim_job(s, runner=runner, job_id=job.id)
-        job_id = job.id
+    job_id = submit_and_claim(store, spec, runner)
     status = SearchDriver(spec, store, job_id, runner=runner, **kw).run()
     return job_id, status
 

@@ -22,7 +22,7 @@ import ray  # noqa: E402
 from nas import store as db
 from nas.data import Split
 from nas.executors import Executor
-from nas.search import SearchDriver, load_problem
+from nas.search import SearchDriver, load_problem, submit_and_claim
 from nas.spec import JobSpec
 
 RAY_PROCESSES = ("raylet", "gcs_server")
@@ -88,10 +88,7 @@ def store(tmp_path: object) -> Iterator[db.Store]:
 
 def run_job(store: db.Store, spec: JobSpec, executor: Executor | None = None) -> list[db.Trial]:
     """Run a job through the driver; return its trials, in number order."""
-    with store.session() as s:
-        job = db.create_job(s, name=spec.name, spec=spec.model_dump(mode="json"), seed=spec.seed)
-        db.claim_job(s, runner="test", job_id=job.id)
-        job_id = job.id
+    job_id = submit_and_claim(store, spec, "test")
     driver = SearchDriver(spec, store, job_id, runner="test", executor=executor)
     assert driver.run() == "finished"
     with store.session() as s:
