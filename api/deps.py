@@ -77,6 +77,12 @@ def job_or_404(session: Session, job_id: int) -> db.Job:
     return job
 
 
+def require_job(session: Session, job_id: int) -> None:
+    """404 unless the job exists; for reads that need its id, not its row."""
+    if not db.job_exists(session, job_id):
+        raise not_found("job", job_id, "job_id")
+
+
 def trial_or_404(session: Session, trial_id: int) -> db.Trial:
     trial = db.get_trial(session, trial_id)
     if trial is None:

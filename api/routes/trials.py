@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import JobId, SessionDep, TrialId, job_or_404, trial_or_404
+from api.deps import JobId, SessionDep, TrialId, job_or_404, require_job, trial_or_404
+from api.errors import not_found
 from api.schemas import Curve, CurvePoint, Page, TrialOut
 from nas import store as db
 
@@ -29,7 +30,7 @@ def list_trials(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
     """A page of the job's trials; sort by a column, a leading '-' for descending."""
-    job_or_404(session, job_id)
+    require_job(session, job_id)
     total, items = db.page_trials(
         session, job_id, status=status, order=sort, offset=offset, limit=limit
     )
@@ -41,7 +42,7 @@ def leaderboard(
     session: SessionDep, job_id: JobId, k: Annotated[int, Query(ge=1, le=1000)] = 10
 ) -> list[db.Trial]:
     """The k best finished trials by validation metric (higher is better), best first."""
-    job_or_404(session, job_id)
+    require_job(session, job_id)
     return db.leaderboard(session, job_id, k=k)
 
 
@@ -65,11 +66,13 @@ def curve(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> Curve:
     """Epochs after `after_epoch` (at most `limit`); poll with the last_epoch returned."""
-    trial = trial_or_404(session, trial_id)
+    status = db.trial_status(session, trial_id)
+    if status is None:
+        raise not_found("trial", trial_id, "trial_id")
     points = db.curve(session, trial_id, after_epoch=after_epoch, limit=limit)
     return Curve(
         trial_id=trial_id,
-        status=trial.status,
+        status=status,
         after_epoch=after_epoch,
         points=[CurvePoint(**vars(p)) for p in points],
         last_epoch=points[-1].epoch if points else after_epoch,

@@ -29,6 +29,7 @@ from nas.store.jobs import (
     finish_job,
     get_job,
     heartbeat_job,
+    job_exists,
     list_jobs,
     reap_stale,
     release_job,
@@ -51,6 +52,7 @@ from nas.store.trials import (
     record_epoch,
     record_epochs,
     start_trial,
+    trial_status,
 )
 
 __all__ = [
@@ -91,6 +93,7 @@ __all__ = [
     "get_trial",
     "head_revision",
     "heartbeat_job",
+    "job_exists",
     "heartbeat_trial",
     "job_summary",
     "leaderboard",
@@ -110,5 +113,6 @@ __all__ = [
     "save_model",
     "save_searcher_state",
     "start_trial",
+    "trial_status",
     "upgrade",
 ]

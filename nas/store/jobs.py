@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from nas.store._sql import rows_changed
@@ -39,6 +39,14 @@ def create_job(session: Session, *, name: str, spec: dict[str, Any], seed: int =
 
 def get_job(session: Session, job_id: int) -> Job | None:
     return session.get(Job, job_id, populate_existing=True)
+
+
+_EXISTS = select(Job.id).where(Job.id == bindparam("job_id"))
+
+
+def job_exists(session: Session, job_id: int) -> bool:
+    """Whether the job is stored: one indexed read, no row loaded."""
+    return session.connection().execute(_EXISTS, {"job_id": job_id}).scalar() is not None
 
 
 def list_jobs(

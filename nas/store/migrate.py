@@ -8,6 +8,7 @@ Optuna, whose own Alembic history lives in alembic_version.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from alembic import command
 from alembic.config import Config
@@ -24,6 +25,19 @@ SCRIPT_LOCATION = "nas.store:migrations"
 # Alembic's `context` is a module-level proxy, so two threads migrating at once would
 # trample each other's; processes are kept apart by the database lock in env.py.
 _MIGRATING = threading.Lock()
+
+
+def include_object(dialect: str) -> Callable[[object, str | None, str, bool, object], bool]:
+    """Alembic's include_object hook for `dialect`: leave out the models' indexes meant
+    for another database (Index.ddl_if(dialect=...)), which autogenerate does not honour."""
+
+    def include(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        if type_ == "index" and not reflected and ddl_if is not None and ddl_if.dialect:
+            return bool(ddl_if.dialect == dialect)
+        return True
+
+    return include
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

@@ -109,8 +109,6 @@ class Trial(Base):
     __tablename__ = PREFIX + "trials"
     __table_args__ = (
         UniqueConstraint("job_id", "number"),
-        Index(None, "job_id", "status", "val_metric"),
-        Index(None, "job_id", "val_metric"),  # trials pages sorted by val_metric (0002)
         Index(None, "status", "heartbeat"),
     )
 
@@ -131,6 +129,17 @@ class Trial(Base):
     finished: Mapped[datetime | None]
     heartbeat: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# Pages and leaderboards read in their sort order: val_metric DESC NULLS LAST, ties by
+# number (0003). SQLite's DESC puts NULLs last by itself and cannot spell NULLS LAST.
+for _name, _columns in {
+    "ix_nas_trials_by_val_metric": (Trial.job_id,),
+    "ix_nas_trials_by_status_val_metric": (Trial.job_id, Trial.status),
+}.items():
+    Index(_name, *_columns, Trial.val_metric.desc(), Trial.number).ddl_if(dialect="sqlite")
+    _nulls_last = Trial.val_metric.desc().nulls_last()
+    Index(f"{_name}_nulls_last", *_columns, _nulls_last, Trial.number).ddl_if(dialect="postgresql")
 
 
 class Epoch(Base):

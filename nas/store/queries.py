@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from nas.store.models import TRIAL_STATUSES, Job, Trial
@@ -35,17 +35,23 @@ class JobSummary:
     best_val_metric: float | None = None
 
 
+_LEADERBOARD = (
+    select(Trial)
+    .where(
+        Trial.job_id == bindparam("job_id"),
+        Trial.status == bindparam("status"),
+        Trial.val_metric.is_not(None),
+    )
+    .order_by(Trial.val_metric.desc(), Trial.number)
+    .limit(bindparam("k"))
+)  # built once: a dashboard asks this on every poll
+
+
 def leaderboard(
     session: Session, job_id: int, *, k: int = 10, status: str = "finished"
 ) -> list[Trial]:
     """The top `k` trials of a job by validation metric, best first (ties: lower number)."""
-    query = (
-        select(Trial)
-        .where(Trial.job_id == job_id, Trial.status == status, Trial.val_metric.is_not(None))
-        .order_by(Trial.val_metric.desc(), Trial.number)
-        .limit(k)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_LEADERBOARD, {"job_id": job_id, "status": status, "k": k}))
 
 
 def pareto_front(session: Session, job_id: int) -> list[Trial]:

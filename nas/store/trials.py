@@ -8,13 +8,26 @@ a retried write replaces the row instead of failing or duplicating it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String, case, delete, func, literal, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -276,6 +289,27 @@ TRIAL_ORDERS = {
 }
 
 
+# The reads a dashboard repeats on every poll are built once, with bound parameters:
+# building a select and its cache key costs several times what SQLite takes to run it.
+_TRIALS_BY_ID = select(Trial).where(Trial.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _page_statements(order: str, by_status: bool) -> tuple[Select[Any], Select[Any]]:
+    where = [Trial.job_id == bindparam("job_id")]
+    if by_status:
+        where.append(Trial.status == bindparam("status"))
+    count = select(func.count()).select_from(Trial).where(*where)
+    ids = (
+        select(Trial.id)
+        .where(*where)
+        .order_by(*TRIAL_ORDERS[order])
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+    return count, ids
+
+
 def page_trials(
     session: Session,
     job_id: int,
@@ -286,23 +320,37 @@ def page_trials(
     limit: int = 50,
 ) -> tuple[int, list[Trial]]:
     """One page of a job's trials in `order` (a TRIAL_ORDERS key), and how many there are."""
-    where = [Trial.job_id == job_id]
-    if status is not None:
-        where.append(Trial.status == status)
-    total = session.scalar(select(func.count()).select_from(Trial).where(*where)) or 0
+    count, ids = _page_statements(order, status is not None)
+    params = {"job_id": job_id, "status": status, "offset": offset, "limit": limit}
+    total = session.scalar(count, params) or 0
     # Sort narrow rows (ids), then load the page: sorting whole rows (params JSON and all)
     # of a 10,000-trial job costs ten times more.
-    ids = select(Trial.id).where(*where).order_by(*TRIAL_ORDERS[order]).offset(offset).limit(limit)
-    page = list(session.scalars(ids))
+    page = list(session.scalars(ids, params))
     rows = session.scalars(
-        select(Trial).where(Trial.id.in_(page)).execution_options(populate_existing=True)
+        _TRIALS_BY_ID, {"ids": page}, execution_options={"populate_existing": True}
     )
     by_id = {t.id: t for t in rows}
     return total, [by_id[i] for i in page]
 
 
+_STATUS = select(Trial.status).where(Trial.id == bindparam("trial_id"))
+
+
+def trial_status(session: Session, trial_id: int) -> str | None:
+    """The trial's status, or None if there is no such trial: a one-column read."""
+    return session.connection().execute(_STATUS, {"trial_id": trial_id}).scalar()
+
+
 def count_trials(session: Session, job_id: int) -> int:
     return session.scalar(select(func.count()).where(Trial.job_id == job_id)) or 0
+
+
+_CURVE = (
+    select(Epoch.epoch, Epoch.train_loss, Epoch.val_loss, Epoch.val_metric, Epoch.seconds)
+    .where(Epoch.trial_id == bindparam("trial_id"), Epoch.epoch > bindparam("after_epoch"))
+    .order_by(Epoch.epoch)
+    .limit(bindparam("limit"))
+)
 
 
 def curve(
@@ -312,10 +360,5 @@ def curve(
 
     Poll incrementally by passing the last epoch already seen; page by the same means.
     """
-    query = (
-        select(Epoch.epoch, Epoch.train_loss, Epoch.val_loss, Epoch.val_metric, Epoch.seconds)
-        .where(Epoch.trial_id == trial_id, Epoch.epoch > after_epoch)
-        .order_by(Epoch.epoch)
-        .limit(limit)
-    )
-    return [EpochPoint(*row) for row in session.execute(query)]
+    params = {"trial_id": trial_id, "after_epoch": after_epoch, "limit": limit}
+    return [EpochPoint(*row) for row in session.connection().execute(_CURVE, params)]

@@ -18,7 +18,7 @@ from nas.store import (
     make_engine,
     upgrade,
 )
-from nas.store.migrate import VERSION_TABLE
+from nas.store.migrate import VERSION_TABLE, include_object
 from nas.store.models import Base
 
 TABLES = {"nas_datasets", "nas_jobs", "nas_trials", "nas_epochs", "nas_models"}
@@ -45,7 +45,11 @@ def test_migrations_match_the_models(db_url: str) -> None:
     engine = make_engine(db_url)
     upgrade(engine)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        opts = {
+            "version_table": VERSION_TABLE,
+            "include_object": include_object(connection.dialect.name),
+        }
+        context = MigrationContext.configure(connection, opts=opts)
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from nas.store import (
     EpochPoint,
+    Store,
     create_job,
     end_trial,
     job_summary,
     leaderboard,
+    page_trials,
     param_importance,
     pareto_front,
     record_epochs,
@@ -126,3 +129,39 @@ def test_summary_counts_trials_and_epochs_saved(session: Session) -> None:
     assert job_summary(session, no_budget.id).epochs_saved == 4
     with pytest.raises(KeyError):
         job_summary(session, 10_000)
+
+
+def test_pages_and_leaderboards_are_read_in_index_order_on_sqlite(
+    session: Session, store: Store
+) -> None:
+    """No per-request sort of the whole job: the dashboard's reads walk an index."""
+    if store.dialect != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by table statistics")
+    job = create_job(session, name="plans", spec={})
+    for i in range(30):
+        _trial(session, job.id, val=None if i % 7 == 0 else round(i % 5 / 10, 1), epochs=1)
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, params, context, many) -> None:  # type: ignore[no-untyped-def]
+        statements.append((statement, params))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        total, page = page_trials(session, job.id, order="-val_metric", offset=10, limit=5)
+        board = leaderboard(session, job.id, k=5)
+        filtered = page_trials(session, job.id, status="finished", order="-val_metric")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    rows = [(t.val_metric, t.number) for t in filtered[1]]
+    scored = sorted((r for r in rows if r[0] is not None), key=lambda r: (-r[0], r[1]))
+    assert rows == scored + [r for r in rows if r[0] is None]  # ties by number, NULLs last
+    assert [(t.val_metric, t.number) for t in board] == scored[:5]
+    assert total == 30 and [(t.val_metric, t.number) for t in page] == rows[10:15]
+    raw = session.connection().connection.driver_connection
+    plans = [
+        " ".join(str(row) for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+        for sql, params in statements
+        if "ORDER BY" in sql
+    ]
+    assert len(plans) == 3
+    assert not [p for p in plans if "TEMP B-TREE" in p], plans

@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, Engine, text
 
-from nas.store.migrate import VERSION_TABLE
+from nas.store.migrate import VERSION_TABLE, include_object
 from nas.store.models import Base
 
 # Any fixed 64-bit number works; this one spells "nas" in ASCII.
@@ -36,6 +36,7 @@ def run_migrations_online() -> None:
             version_table=VERSION_TABLE,
             transactional_ddl=True,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_object=include_object(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()
