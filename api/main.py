@@ -68,3 +68,12 @@ def create_app(settings: Settings | None = None, *, store: db.Store | None = Non
         api.include_router(module.router, dependencies=secured)
     app.include_router(api)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app from NAS_* variables alone: what each process of `nas serve --workers N` runs.
+
+    Those processes are API only (NAS_RUNNER=false, set by `nas serve`): the one runner
+    works in the supervising process, so a job is never claimed twice by one server.
+    """
+    return create_app(Settings())

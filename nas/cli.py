@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from api.config import Settings
+    from nas.store import Store
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -115,6 +116,13 @@ def add_run(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     from api.config import Settings
 
@@ -141,19 +149,56 @@ def _serve(args: argparse.Namespace) -> int:
     except (StoreUnavailable, ExecutorUnavailable) as exc:
         print(f"nas: error: {exc}", file=sys.stderr)
         return 2
-    app = create_app(settings, store=store)
     runner = "no runner" if args.no_runner else f"a runner on the {settings.executor} executor"
+    processes = f"{args.workers} API processes" if args.workers > 1 else "one process"
     print(
         f"nas serve: API on http://{args.host}:{args.port}/api/v1 "
-        f"(docs: http://{args.host}:{args.port}/docs), {runner}",
+        f"(docs: http://{args.host}:{args.port}/docs), {runner}, {processes}",
         file=sys.stderr,
         flush=True,
     )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        if args.workers == 1:
+            app = create_app(settings, store=store)
+            uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        else:
+            _serve_processes(args, settings, store)
     finally:
         store.close()
     return 0
+
+
+def _serve_processes(args: argparse.Namespace, settings: Settings, store: Store) -> None:
+    """Several uvicorn worker processes (API only) and the runner here, in the supervisor.
+
+    Reads scale with processes, not threads: one Python process serialises its requests on
+    the GIL. The workers read their settings from NAS_* variables, set here from ours.
+    """
+    import os
+
+    import uvicorn
+
+    from api.runner import make_runner, start_in_thread
+
+    env = {"NAS_DATABASE_URL": settings.database_url, "NAS_EXECUTOR": settings.executor}
+    if settings.ray_address:
+        env["NAS_RAY_ADDRESS"] = settings.ray_address
+    os.environ.update(env | {"NAS_RUNNER": "false"})
+    runner = make_runner(settings, store, role="serve") if settings.runner else None
+    thread = start_in_thread(runner) if runner else None
+    try:
+        uvicorn.run(
+            "api.main:app_from_env",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+        )
+    finally:
+        if runner and thread:
+            runner.stop()
+            thread.join(timeout=30)
 
 
 def _runner(args: argparse.Namespace) -> int:
@@ -204,6 +249,12 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     _service_options(p)
     p.add_argument("--no-runner", action="store_true", help="API only; runners run elsewhere")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="API processes (default 1); reads scale with them, the runner stays one",
+    )
     p.add_argument("--log-level", default="info", help="uvicorn log level (default: info)")
     p.set_defaults(handler=_serve)
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -144,3 +145,32 @@ def test_api_and_two_runners_share_postgresql(tmp_path: Path, pg_url: str) -> No
         procs.stop()
     serve, *runners_done = [p.returncode for p in procs.procs]
     assert serve in (0, -signal.SIGTERM) and runners_done == [0, 0], procs.logs()
+
+
+def test_serve_with_several_api_processes_runs_jobs_once_and_leaves_none_behind(
+    procs: Procs,
+) -> None:
+    port = free_port()
+    server = procs.serve(port, "--workers", "2")
+    children = psutil.Process(server.pid).children(recursive=True)
+    assert len([c for c in children if "multiprocessing" in " ".join(c.cmdline())]) >= 2
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=30) as client:
+        job_id = submit(client, tiny_spec("iris", trials=3))
+        job = wait_job(client, job_id, timeout=120)
+        assert job["status"] == "finished", procs.logs()
+        assert job["runner"].split(":")[1:3] == [str(server.pid), "serve"]  # the supervisor's
+        for _ in range(10):  # reads spread over both processes agree
+            board = client.get(f"/jobs/{job_id}/leaderboard?k=3").json()
+            assert len(board) == 3
+            curve = client.get(f"/trials/{board[0]['id']}/curve").json()
+            assert curve["status"] == "finished" and len(curve["points"]) == 4
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=60) == 0, procs.logs()
+    _, left = psutil.wait_procs(children, timeout=15)  # (multiprocessing's tracker lags)
+    assert not left, [c.cmdline() for c in left]
+
+
+def test_serve_refuses_zero_api_processes(procs: Procs) -> None:
+    p = procs.start("serve", "--workers", "0")
+    assert p.wait(timeout=60) == 2
+    assert "--workers: must be 1 or more, got 0" in procs.logs()
