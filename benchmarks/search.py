@@ -42,16 +42,26 @@ SPACE = {
     "batch_size": [32, 64, 128],
     "max_epochs": 30,
 }
+STOPPING = {"policy": "asha", "options": {"min_epochs": 2}}
 
 
-def run_one(dataset: str, searcher: str, seed: int, trials: int, epochs: int, folder: Path):
+def run_one(
+    dataset: str,
+    searcher: str,
+    seed: int,
+    trials: int,
+    epochs: int,
+    folder: Path,
+    space: dict | None = None,
+    stopping: dict | None = None,
+):
     spec = JobSpec.model_validate(
         {
             "name": f"{dataset}-{searcher}-{seed}",
             "dataset": dataset,
-            "space": SPACE,
+            "space": space or SPACE,
             "searcher": searcher,
-            "stopping": {"policy": "asha", "options": {"min_epochs": 2}},
+            "stopping": stopping or STOPPING,
             "budget": {"trials": trials, "epochs": epochs},
             "seed": seed,
         }
@@ -100,11 +110,17 @@ def main() -> None:
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--trials", type=int, default=60)
-    parser.add_argument("--epochs", type=int, default=600, help="epoch budget per search")
+    parser.add_argument("--epochs", type=int, default=1500, help="epoch budget per search")
+    parser.add_argument("--max-epochs", type=int, default=50, help="epochs of a full trial")
+    parser.add_argument("--policy", default="lce", help="stopping policy (default: lce)")
     args = parser.parse_args()
+    space = SPACE | {"max_epochs": args.max_epochs}
+    stopping = {"policy": args.policy}
     print(
-        f"budget per search: {args.trials} trials or {args.epochs} epochs; ASHA (eta 3, "
-        f"min 2 epochs, max 30); seeds {args.seeds}"
+        f"budget per search: {args.trials} trials or {args.epochs} epochs; stopping "
+        f"{args.policy} (its defaults), at most {args.max_epochs} epochs a trial; "
+        f"seeds {args.seeds}",
+        flush=True,
     )
     print(
         f"{'data set':<14} {'searcher':<14} {'best test':>9} {'AUC':>6} {'epochs':>7} "
@@ -117,14 +133,17 @@ def main() -> None:
             tests: dict[str, float] = {}
             for searcher in args.searchers:
                 runs = [
-                    run_one(dataset, searcher, s, args.trials, args.epochs, Path(tmp))
+                    run_one(
+                        dataset, searcher, s, args.trials, args.epochs, Path(tmp), space, stopping
+                    )
                     for s in args.seeds
                 ]
                 test, area, spent, n, secs = (float(np.mean(x)) for x in zip(*runs))
                 auc[searcher], tests[searcher] = area, test
                 print(
                     f"{dataset:<14} {searcher:<14} {test:9.4f} {area:6.3f} {spent:7.0f} "
-                    f"{n:6.0f} {secs:8.1f}"
+                    f"{n:6.0f} {secs:8.1f}",
+                    flush=True,
                 )
             base = float(np.mean([sklearn_baseline(dataset, s) for s in args.seeds]))
             print(f"{dataset:<14} {'sklearn MLP':<14} {base:9.4f}")
