@@ -43,6 +43,7 @@ from nas.store.trials import (
     claim_retry,
     count_trials,
     curve,
+    curves_after,
     end_trial,
     get_trial,
     heartbeat_trial,
@@ -51,6 +52,7 @@ from nas.store.trials import (
     record_epoch,
     record_epochs,
     start_trial,
+    trials_for_update,
 )
 
 __all__ = [
@@ -78,6 +80,7 @@ __all__ = [
     "create_job",
     "current_revision",
     "curve",
+    "curves_after",
     "database_url",
     "delete_job",
     "end_trial",
@@ -110,5 +113,6 @@ __all__ = [
     "save_model",
     "save_searcher_state",
     "start_trial",
+    "trials_for_update",
     "upgrade",
 ]
