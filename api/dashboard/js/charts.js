@@ -88,12 +88,14 @@ export class LearningCurves {
     ctx.setLineDash([5 * uPlot.pxRatio, 4 * uPlot.pxRatio]);
     ctx.strokeStyle = "rgba(230, 120, 20, 0.8)";
     ctx.beginPath();
+    this.forecasts = 0;
     this.trials.forEach((t, i) => {
       if (t.predicted_final === null || t.predicted_final === undefined) return;
       const last = this.lastPoint(i);
       if (!last || last[0] >= this.maxEpochs) return;
       ctx.moveTo(x(last[0]), y(last[1]));
       ctx.lineTo(x(this.maxEpochs), y(t.predicted_final));
+      this.forecasts += 1;
     });
     ctx.stroke();
     ctx.setLineDash([]);

@@ -139,7 +139,9 @@ export function jobPage(jobId) {
         (picture) => networkBox.replaceChildren(drawNetwork(picture)),
         (error) => {
           if (!(error instanceof ApiError) || error.status !== 404) throw error;
-          state.bestId = null; // saved a moment after the trial ends: ask again next poll
+          // the model is saved a moment after its trial ends: ask again, a few times
+          state.weightTries = (state.weightTries || 0) + 1;
+          if (state.weightTries < 3) state.bestId = null;
         }));
     }
     await Promise.all(work);
