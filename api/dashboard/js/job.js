@@ -80,7 +80,7 @@ export function jobPage(jobId) {
       wideCard("Best network", networkBox),
       card("Leaderboard", leaderboard.node)));
 
-  const state = { job: null, cursor: "", trials: new Map(), index: new Map(), curves: null, finishedCount: -1, bestId: null, fetches: [] };
+  const state = { job: null, cursor: "", trials: new Map(), index: new Map(), curves: null, finishedCount: -1, bestId: null, triedFor: null, weightTries: 0, fetches: [] };
   const best = new BestSoFar(timeBox, epochsBox);
   const pareto = new Pareto(paretoBox);
   window.nas = { jobId, state, best, pareto, leaderboard };
@@ -124,37 +124,64 @@ export function jobPage(jobId) {
     state.pending = [];
   }
 
+  function weights() {
+    // null when the job has no saved model yet (it is saved a moment after its trial ends)
+    return get(`/jobs/${jobId}/model/weights`).catch((error) => {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    });
+  }
+
   async function pullSlow(job, trials) {
     // results that change only when a trial finishes: fetched then, not every poll
     const finished = trials.filter((t) => t.status === "finished").length;
-    const work = [];
-    if (finished !== state.finishedCount) {
+    let [importance, front, picture] = state.early || [];
+    const early = Boolean(state.early);
+    state.early = null;
+    if (!early && finished !== state.finishedCount) {
+      [importance, front] = await Promise.all([get(`/jobs/${jobId}/importance`), get(`/jobs/${jobId}/pareto`)]);
+    }
+    if (early || finished !== state.finishedCount) {
       state.finishedCount = finished;
-      work.push(get(`/jobs/${jobId}/importance`).then((imp) => importanceBox.replaceChildren(importanceBars(imp))));
-      work.push(get(`/jobs/${jobId}/pareto`).then((front) => pareto.render(trials, front)));
+      importanceBox.replaceChildren(importanceBars(importance));
+      pareto.render(trials, front);
     }
-    if (job.best_trial_id && job.best_trial_id !== state.bestId) {
-      state.bestId = job.best_trial_id;
-      work.push(get(`/jobs/${jobId}/model/weights`).then(
-        (picture) => networkBox.replaceChildren(drawNetwork(picture)),
-        (error) => {
-          if (!(error instanceof ApiError) || error.status !== 404) throw error;
-          // the model is saved a moment after its trial ends: ask again, a few times
-          state.weightTries = (state.weightTries || 0) + 1;
-          if (state.weightTries < 3) state.bestId = null;
-        }));
+    if (!early && job.best_trial_id && job.best_trial_id !== state.bestId) {
+      if (state.triedFor !== job.best_trial_id) {
+        state.triedFor = job.best_trial_id;
+        state.weightTries = 0;
+      }
+      if (state.weightTries < 3) {
+        // a model is saved a moment after its trial ends: ask at the next polls, a few times
+        picture = await weights();
+        if (!picture) state.weightTries += 1;
+      }
     }
-    await Promise.all(work);
+    if (picture) {
+      state.bestId = picture.trial_id;
+      networkBox.replaceChildren(drawNetwork(picture));
+    }
   }
 
   async function refresh() {
-    const job = await get(`/jobs/${jobId}`); // first: a final job's curves are then complete
-    const changed = await pullCurves();
+    const first = !state.curves;
+    let job;
+    let changed;
+    if (first) {
+      // the first load asks everything at once: one round trip, not four in a row
+      const detail = get(`/jobs/${jobId}`);
+      const slow = [get(`/jobs/${jobId}/importance`), get(`/jobs/${jobId}/pareto`)];
+      slow.push(detail.then((j) => (j.best_trial_id ? weights() : null))); // no 404 to log
+      [job, changed, ...state.early] = await Promise.all([detail, pullCurves(), ...slow]);
+      performance.mark("nas:data");
+    } else {
+      job = await get(`/jobs/${jobId}`); // first: a final job's curves are then complete
+      changed = await pullCurves();
+    }
     state.job = job;
     head.replaceChildren(header(job, cancel));
     savedBox.replaceChildren(computeSaved(job));
     const trials = [...state.trials.values()];
-    const first = !state.curves;
     ensureCurves(job);
     state.curves.bestId = job.best_trial_id;
     if (changed || first) {
