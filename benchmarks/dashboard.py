@@ -121,6 +121,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=500)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--add-epochs", type=int, default=3, help="per running trial")
+    parser.add_argument("--screenshot", help="save the job page here (PNG)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         print(f"no Chromium at {CHROMIUM}: apt-get install chromium", file=sys.stderr)
@@ -151,6 +152,8 @@ def main() -> int:
                         context.close()
                 report(runs, args)
                 follow_up(page, url, running, args.add_epochs)
+                if args.screenshot:
+                    page.screenshot(path=args.screenshot, full_page=True)
                 browser.close()
         finally:
             server.terminate()
