@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-from api.config import Settings
-from tests.api.conftest import fast_settings
-from tests.api.util import Server, start_server
+from tests.api.conftest import serve  # noqa: F401 (a fixture: servers on tmp SQLite)
+from tests.api.util import Server
 
 CHROMIUM = os.environ.get("NAS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("NAS_TEST_ARTIFACTS", "test-artifacts")) / "dashboard"
@@ -79,21 +78,6 @@ class Tab:
             if not (found and int(found.group(1)) in allowed):
                 out.append(text)
         return out
-
-
-@pytest.fixture
-def serve_app(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    stack: list[Any] = []
-
-    def start(**overrides: Any) -> Server:
-        settings: Settings = fast_settings(f"sqlite:///{tmp_path}/nas-{len(stack)}.db", **overrides)
-        ctx = start_server(settings)
-        stack.append(ctx)
-        return ctx.__enter__()
-
-    yield start
-    for ctx in reversed(stack):
-        ctx.__exit__(None, None, None)
 
 
 @pytest.fixture

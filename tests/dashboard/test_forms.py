@@ -19,9 +19,9 @@ def error_of(t: Tab, field: str) -> str:
 
 
 def test_validation_messages_appear_next_to_their_fields(
-    serve_app: Callable[..., Server], tab: Callable[[Server], Tab]
+    serve: Callable[..., Server], tab: Callable[[Server], Tab]
 ) -> None:
-    server = serve_app(runner=False)
+    server = serve(runner=False)
     t = tab(server)
     t.open("#/new")
     fill_small_search(t)
@@ -44,9 +44,9 @@ def test_validation_messages_appear_next_to_their_fields(
 
 
 def test_a_csv_uploaded_through_the_form_is_searched(
-    serve_app: Callable[..., Server], tab: Callable[[Server], Tab]
+    serve: Callable[..., Server], tab: Callable[[Server], Tab]
 ) -> None:
-    server = serve_app()
+    server = serve()
     t = tab(server)
     t.open("#/new")
     fill_small_search(t, trials=2)
@@ -70,9 +70,9 @@ def test_a_csv_uploaded_through_the_form_is_searched(
 
 
 def test_token_is_asked_for_kept_and_sent(
-    serve_app: Callable[..., Server], tab: Callable[[Server], Tab]
+    serve: Callable[..., Server], tab: Callable[[Server], Tab]
 ) -> None:
-    server = serve_app(api_token="s3cret", runner=False)
+    server = serve(api_token="s3cret", runner=False)
     with httpx.Client(base_url=server.api) as client:
         created = client.post(
             "/jobs",

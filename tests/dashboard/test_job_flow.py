@@ -39,9 +39,9 @@ def fill_small_search(tab: Tab, trials: int = 6) -> None:
 
 
 def test_submit_watch_curves_and_open_a_trial(
-    serve_app: Callable[..., Server], tab: Callable[[Server], Tab]
+    serve: Callable[..., Server], tab: Callable[[Server], Tab]
 ) -> None:
-    server = serve_app()
+    server = serve()
     t = tab(server)
     t.open("#/new")
     fill_small_search(t)

@@ -44,9 +44,9 @@ SHOWN = """() => {
 
 
 def test_live_updates_fetch_only_new_epochs(
-    serve_app: Callable[..., Server], tab: Callable[[Server], Tab]
+    serve: Callable[..., Server], tab: Callable[[Server], Tab]
 ) -> None:
-    server = serve_app(runner=False)  # the test is the search: it writes to the store
+    server = serve(runner=False)  # the test is the search: it writes to the store
     store = db.open_store(server.settings.database_url)
     ids = seed(store)
     t = tab(server)
