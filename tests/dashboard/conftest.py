@@ -24,16 +24,12 @@ from tests.api.util import Server
 CHROMIUM = os.environ.get("NAS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("NAS_TEST_ARTIFACTS", "test-artifacts")) / "dashboard"
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     with sync_api.sync_playwright() as p:
         # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
         launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
