@@ -1,4 +1,5 @@
-"""The dashboard's cursor over a job's curves: what a client already holds, as a string.
+"""The dashboard's incremental read of a job's curves, and its cursor: what a client
+already holds, as a string.
 
 "<after_id>;<id>.<attempt>.<epoch>,..." names the newest trial the client has seen and,
 for each trial that may still change (running, or failed with a retry to come), the
@@ -10,8 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from api.errors import ApiError
+from sqlalchemy.orm import Session
 
+from api.errors import ApiError
+from api.schemas import CurveSlice, CurvesUpdate, TrialOut
+from nas import store as db
+from nas.store.trials import DEFAULT_MAX_ATTEMPTS
+
+MAX_NEW_TRIALS, MAX_POINTS = 1000, 200_000  # per answer; `more` says another call is due
 MAX_WATCHED = 1000  # beyond this the URL would pass uvicorn's 16 KiB request-line limit
 MAX_ID = 2**31 - 1
 
@@ -56,3 +63,47 @@ def parse(text: str | None) -> Cursor:
         trial_id, attempt, epoch = (_number(p) for p in parts)
         watched[trial_id] = (attempt, epoch)
     return Cursor(_number(head), watched)
+
+
+def _may_change(trial: db.Trial) -> bool:
+    return trial.status == "running" or (
+        trial.status == "failed" and trial.attempt < DEFAULT_MAX_ATTEMPTS
+    )
+
+
+def read_after(session: Session, job_id: int, seen: Cursor) -> CurvesUpdate:
+    """New trials (their whole curves, up to MAX_POINTS points), the watched trials' rows
+    and their epochs after those the client holds, and the cursor for the next call."""
+    trials = db.trials_for_update(
+        session, job_id, after_id=seen.after_id, ids=list(seen.watched), limit=MAX_NEW_TRIALS
+    )
+    new = [t for t in trials if t.id > seen.after_id]
+    more = len(new) == MAX_NEW_TRIALS
+    points, kept = 0, set[int]()
+    for t in new:
+        if kept and points + t.epochs_run > MAX_POINTS:
+            more = True
+            break
+        points += t.epochs_run
+        kept.add(t.id)
+    trials = [t for t in trials if t.id in kept or t.id in seen.watched]
+    after = {}
+    for t in trials:
+        attempt, epoch = seen.watched.get(t.id, (t.attempt, 0))
+        after[t.id] = epoch if attempt == t.attempt else 0  # a retry starts its curve anew
+    fetched = db.curves_after(session, after)
+    following = Cursor(max(kept, default=seen.after_id))
+    for t in trials:
+        epochs, _ = fetched[t.id]
+        if _may_change(t):
+            following.watched[t.id] = (t.attempt, epochs[-1] if epochs else after[t.id])
+    return CurvesUpdate(
+        trials=[TrialOut.model_validate(t) for t in trials],
+        curves=[
+            CurveSlice(trial_id=t, after_epoch=after[t], epochs=e, val_metric=v)
+            for t, (e, v) in fetched.items()
+            if e or after[t] == 0
+        ],
+        cursor=following.encode(),
+        more=more,
+    )

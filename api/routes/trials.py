@@ -10,9 +10,8 @@ from fastapi import APIRouter, Query
 
 from api import cursor as cursors
 from api.deps import JobId, SessionDep, TrialId, job_or_404, trial_or_404
-from api.schemas import Curve, CurvePoint, CurveSlice, CurvesUpdate, Page, TrialOut
+from api.schemas import Curve, CurvePoint, CurvesUpdate, Page, TrialOut
 from nas import store as db
-from nas.store.trials import DEFAULT_MAX_ATTEMPTS
 
 router = APIRouter(tags=["trials"])
 TrialStatus = Literal["running", "finished", "pruned", "failed", "diverged"]
@@ -79,15 +78,6 @@ def curve(
     )
 
 
-MAX_NEW_TRIALS, MAX_POINTS = 1000, 200_000
-
-
-def _may_change(trial: db.Trial) -> bool:
-    return trial.status == "running" or (
-        trial.status == "failed" and trial.attempt < DEFAULT_MAX_ATTEMPTS
-    )
-
-
 @router.get("/jobs/{job_id}/curves", response_model=CurvesUpdate)
 def job_curves(
     session: SessionDep,
@@ -97,37 +87,4 @@ def job_curves(
     """Every trial's val_metric curve in one call; with the cursor the last call returned,
     only new trials, the watched ones' rows, and epochs the client does not hold yet."""
     job_or_404(session, job_id)
-    seen = cursors.parse(cursor)
-    trials = db.trials_for_update(
-        session, job_id, after_id=seen.after_id, ids=list(seen.watched), limit=MAX_NEW_TRIALS
-    )
-    new = [t for t in trials if t.id > seen.after_id]
-    more = len(new) == MAX_NEW_TRIALS
-    points, kept = 0, set[int]()
-    for t in new:  # cap the points of one answer; the rest comes with `more`
-        if kept and points + t.epochs_run > MAX_POINTS:
-            more = True
-            break
-        points += t.epochs_run
-        kept.add(t.id)
-    trials = [t for t in trials if t.id in kept or t.id in seen.watched]
-    after = {}
-    for t in trials:
-        attempt, epoch = seen.watched.get(t.id, (t.attempt, 0))
-        after[t.id] = epoch if attempt == t.attempt else 0  # a retry starts its curve anew
-    fetched = db.curves_after(session, after)
-    following = cursors.Cursor(max(kept, default=seen.after_id))
-    for t in trials:
-        epochs, _ = fetched[t.id]
-        if _may_change(t):
-            following.watched[t.id] = (t.attempt, epochs[-1] if epochs else after[t.id])
-    return CurvesUpdate(
-        trials=[TrialOut.model_validate(t) for t in trials],
-        curves=[
-            CurveSlice(trial_id=t, after_epoch=after[t], epochs=e, val_metric=v)
-            for t, (e, v) in fetched.items()
-            if e or after[t] == 0
-        ],
-        cursor=following.encode(),
-        more=more,
-    )
+    return cursors.read_after(session, job_id, cursors.parse(cursor))

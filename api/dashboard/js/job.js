@@ -199,5 +199,9 @@ export function jobPage(jobId) {
   }
 
   const loop = every(POLL_MS, refresh);
-  return { node, ready: loop.first, stop: loop.stop };
+  const stop = () => {
+    loop.stop();
+    for (const plot of [state.curves?.plot, ...best.plots, pareto.plot]) plot?.destroy();
+  };
+  return { node, ready: loop.first, stop };
 }

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from api.routes import trials as trials_route
+from api import cursor as cursors
 from nas import store as db
 from tests.api.util import Server, submit, tiny_spec, wait_job
 
@@ -116,7 +116,7 @@ def test_job_curves_are_paged_by_points(
             db.record_epochs(s, trial, [db.EpochPoint(e) for e in range(1, 5)])
             db.end_trial(s, trial, status="finished")
     store.close()
-    monkeypatch.setattr(trials_route, "MAX_POINTS", 6)  # room for one 4-epoch trial per call
+    monkeypatch.setattr(cursors, "MAX_POINTS", 6)  # room for one 4-epoch trial per call
     url, cursor, seen = f"{server.api}/jobs/{job_id}/curves", "", []
     while True:
         page = httpx.get(url, params={"cursor": cursor}).json()
