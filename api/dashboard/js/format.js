@@ -2,7 +2,8 @@
 
 export function sig(x, digits = 4) {
   if (x === null || x === undefined || Number.isNaN(x)) return "–";
-  return Number(x).toPrecision(digits).replace(/\.?0+(e|$)/, "$1");
+  const text = Number(x).toPrecision(digits); // 0.7000 -> 0.7, 1.500e+5 -> 1.5e+5, 1000 stays
+  return text.includes(".") ? text.replace(/0+(e|$)/, "$1").replace(/\.(e|$)/, "$1") : text;
 }
 
 export function count(n) {
@@ -15,7 +16,7 @@ export function count(n) {
 export function short(x) {
   // 0.0001 -> 1e-4, 0.03 -> 0.03
   if (!x) return "0";
-  return x < 0.01 ? x.toExponential(0).replace("e-", "e-") : sig(x, 2);
+  return x < 0.01 ? x.toExponential(0) : sig(x, 2);
 }
 
 export function architecture(p) {
