@@ -1,5 +1,5 @@
-"""The FastAPI app factory: routes under /api/v1, OpenAPI at /docs, store and runner in
-the lifespan."""
+"""The FastAPI app factory: routes under /api/v1, OpenAPI at /docs, the dashboard at /,
+store and runner in the lifespan."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from api import errors
 from api.config import Settings
 from api.deps import require_token
-from api.routes import datasets, health, jobs, models, trials
+from api.routes import choices, dashboard, datasets, health, jobs, models, trials
 from api.runner import executor_factory, make_runner, start_in_thread
 from nas import store as db
 
@@ -64,9 +64,10 @@ def create_app(settings: Settings | None = None, *, store: db.Store | None = Non
     api = APIRouter(prefix=PREFIX)
     api.include_router(health.router)
     secured = [Depends(require_token)]
-    for module in (datasets, jobs, trials, models):
+    for module in (datasets, jobs, trials, models, choices):
         api.include_router(module.router, dependencies=secured)
     app.include_router(api)
+    dashboard.install(app)
     return app
 
 

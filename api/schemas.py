@@ -90,6 +90,9 @@ class TrialOut(_FromRow):
     val_metric: float | None
     test_metric: float | None
     n_params: int | None
+    predicted_final: float | None = Field(
+        None, description="the stopping policy's forecast of the final val_metric (pruned)"
+    )
     attempt: int
     worker: str | None
     started: datetime
@@ -113,6 +116,20 @@ class Curve(BaseModel):
     last_epoch: int = Field(description="pass as after_epoch to poll for newer points")
 
 
+class CurveSlice(BaseModel):
+    trial_id: int
+    after_epoch: int = Field(description="0: the whole curve (replace); else append these")
+    epochs: list[int]
+    val_metric: list[float | None]
+
+
+class CurvesUpdate(BaseModel):
+    trials: list[TrialOut] = Field(description="new trials, and the watched ones as they are now")
+    curves: list[CurveSlice]
+    cursor: str = Field(description="send back as ?cursor= to get only what changed since")
+    more: bool = Field(description="more new trials wait: call again at once with the cursor")
+
+
 class ModelMeta(BaseModel):
     job_id: int
     trial_id: int
@@ -126,6 +143,22 @@ class ModelMeta(BaseModel):
     feature_names: list[str] | None
     format_version: int
     size_bytes: int
+
+
+class PictureLayer(BaseModel):
+    units: int = Field(description="the layer's width")
+    shown: list[int] = Field(description="indices of the units drawn (the strongest)")
+    names: list[str] | None = Field(description="feature or class names (input, output)")
+    bias: list[float] | None
+
+
+class NetworkPicture(BaseModel):
+    trial_id: int
+    number: int
+    activation: str
+    layers: list[PictureLayer] = Field(description="input, hidden layers, output")
+    weights: list[list[list[float]]] = Field(description="per layer: shown x next layer's shown")
+    max_abs_weight: float
 
 
 class PredictIn(BaseModel):

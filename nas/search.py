@@ -271,7 +271,7 @@ class SearchDriver:
         else:
             decision = self.policy.decide(a.number, self._curves(), self.max_epochs)
             if decision.action == STOP:
-                self._end(a, "pruned", reason=decision.reason)
+                self._end(a, "pruned", decision.reason, decision.predicted_final)
             else:
                 self._next_rung(a, done)
 
@@ -281,7 +281,13 @@ class SearchDriver:
         }
         return curves
 
-    def _end(self, a: _Active, status: str, reason: str | None = None) -> None:
+    def _end(
+        self,
+        a: _Active,
+        status: str,
+        reason: str | None = None,
+        predicted_final: float | None = None,
+    ) -> None:
         del self.active[a.number]
         curve = self.curves[a.number]
         value = _finite(curve[-1]) if curve and status in ("finished", "pruned") else None
@@ -301,6 +307,7 @@ class SearchDriver:
                 status=status,
                 val_metric=value,
                 test_metric=test_metric,
+                predicted_final=predicted_final,
                 n_params=a.n_params,
                 error=reason,
                 attempt=a.attempt,

@@ -51,10 +51,12 @@ class TrialCurve:
 
 @dataclass(frozen=True)
 class Decision:
-    """What the driver should do with a trial at a rung boundary, and why."""
+    """What the driver should do with a trial at a rung boundary, and why; a policy that
+    forecasts the final value says it (the dashboard draws it past a pruned curve)."""
 
     action: str
     reason: str
+    predicted_final: float | None = None
 
 
 Curves = Mapping[TrialId, TrialCurve]
@@ -329,10 +331,12 @@ class LearningCurvePolicy(_Policy):
         if not finals:
             return Decision(CONTINUE, "no finished trial to beat yet")
         best = max(finals)
-        p = fit(values, self.bounds).predict(max_epochs).prob_exceeds(best)
+        forecast = fit(values, self.bounds).predict(max_epochs)
+        p = forecast.prob_exceeds(best)
         verdict = STOP if p < self.delta else CONTINUE
         sign = "<" if verdict == STOP else ">="
-        return Decision(verdict, f"P(final >= {best:.4g}) = {p:.3g} {sign} delta {self.delta}")
+        reason = f"P(final >= {best:.4g}) = {p:.3g} {sign} delta {self.delta}"
+        return Decision(verdict, reason, forecast.mean)
 
 
 @dataclass(frozen=True)
@@ -362,7 +366,7 @@ class AnyOf:
                 continue  # e.g. ASHA ranks trials only at its own rungs
             decision = policy.decide(trial_id, curves, max_epochs)
             if decision.action == STOP:
-                return Decision(STOP, f"{policy.name}: {decision.reason}")
+                return Decision(STOP, f"{policy.name}: {decision.reason}", decision.predicted_final)
             reasons.append(f"{policy.name}: {decision.reason}")
         return Decision(CONTINUE, "; ".join(reasons) or f"epoch {len(values)} is no rung")
 

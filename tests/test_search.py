@@ -233,4 +233,10 @@ def test_curve_extrapolation_on_regression_uses_r2_bounds(store):
         budget={"trials": 5},
     )
     job_id, status = _run(store, spec)
-    assert status == "finished" and len(_trials(store, job_id)) == 5
+    trials = _trials(store, job_id)
+    assert status == "finished" and len(trials) == 5
+    pruned = [t for t in trials if t.status == "pruned"]
+    assert pruned, "the search this test relies on prunes with lce"
+    # the policy's forecast of the final value is stored for the dashboard to draw
+    assert all(t.predicted_final is not None and t.predicted_final <= 1.0 for t in pruned)
+    assert all(t.predicted_final is None for t in trials if t.status == "finished")

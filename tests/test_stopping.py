@@ -237,6 +237,10 @@ def test_lce_waits_for_a_finished_trial() -> None:
     decision = LearningCurvePolicy().decide("x", finished, MAX_EPOCHS)
     assert decision.action == STOP
     assert decision.reason.startswith("P(final >= ")
+    # its forecast of the final value travels with the decision (the dashboard draws it)
+    assert decision.predicted_final is not None and 0.1 <= decision.predicted_final < 0.95
+    combined = lce_asha(min_epochs=5).decide("x", finished, MAX_EPOCHS)
+    assert combined.predicted_final == decision.predicted_final
 
 
 def test_lce_continues_a_trial_that_may_still_win() -> None:

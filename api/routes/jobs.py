@@ -38,14 +38,18 @@ def submit_job(
     return JobCreated(id=job.id, status=job.status, url=url)
 
 
-@router.get("", response_model=Page[JobOut])
+@router.get("", response_model=Page[JobDetail])
 def list_jobs(
     session: SessionDep,
     status: JobStatus | None = None,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
-    items = db.list_jobs(session, status=status, limit=limit, offset=offset)
+    """A page of jobs, newest first, each with its progress (as GET /jobs/{id} gives it)."""
+    items = [
+        describe(session, job)
+        for job in db.list_jobs(session, status=status, limit=limit, offset=offset)
+    ]
     total = db.count_jobs(session, status=status)
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 

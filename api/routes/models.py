@@ -1,18 +1,20 @@
-"""The best model of a job: its npz bytes, its JSON metadata, and predictions from it."""
+"""The best model of a job: its npz bytes, its JSON metadata, its weights as JSON for the
+dashboard's picture, and predictions from it."""
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from api.deps import JobId, SessionDep, SettingsDep, job_or_404
 from api.errors import ApiError
-from api.schemas import ModelMeta, PredictIn, PredictOut
+from api.picture import network_picture
+from api.schemas import ModelMeta, NetworkPicture, PredictIn, PredictOut
 from nas import store as db
 from nas.data import BUILTINS, from_npz, load_builtin
 from nas.nn import from_bytes
@@ -88,6 +90,38 @@ def download_model(session: SessionDep, job_id: JobId) -> Response:
 @router.get("/model/meta", response_model=ModelMeta)
 def model_meta(session: SessionDep, job_id: JobId) -> ModelMeta:
     return _meta(session, *_best(session, job_id))
+
+
+@router.get("/model/weights", response_model=NetworkPicture)
+def model_weights(
+    session: SessionDep,
+    job_id: JobId,
+    max_units: Annotated[int, Query(ge=1, le=64, description="units drawn per layer")] = 16,
+) -> NetworkPicture:
+    """The best network's weights as JSON for a picture: per layer at most max_units units,
+    those with the largest weights, and the weights among them (never pickle)."""
+    job, trial, model = _best(session, job_id)
+    estimator = _estimator(trial.id, model.payload)
+    classes = getattr(estimator, "classes_", None)
+    outputs = estimator.coefs_[-1].shape[1]
+    output_names = None
+    if classes is not None and len(classes) == outputs:
+        output_names = [str(c) for c in classes]
+    elif classes is not None and outputs == 1:
+        output_names = [f"P({classes[-1]})"]
+    picture = network_picture(
+        estimator.coefs_,
+        estimator.intercepts_,
+        max_units,
+        _feature_names(session, job.spec),
+        output_names,
+    )
+    return NetworkPicture(
+        trial_id=trial.id,
+        number=trial.number,
+        activation=str(estimator.activation),
+        **picture,
+    )
 
 
 def _matrix(body: PredictIn, names: list[str] | None, n_features: int) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Trials: a job's trials paged and sorted, its leaderboard and Pareto front, one trial,
-and one trial's learning curve (poll with after_epoch)."""
+one trial's learning curve (poll with after_epoch), and all of a job's curves at once
+after a cursor (what the dashboard polls)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from api import cursor as cursors
 from api.deps import JobId, SessionDep, TrialId, job_or_404, require_job, trial_or_404
 from api.errors import not_found
-from api.schemas import Curve, CurvePoint, Page, TrialOut
+from api.schemas import Curve, CurvePoint, CurvesUpdate, Page, TrialOut
 from nas import store as db
 
 router = APIRouter(tags=["trials"])
@@ -77,3 +79,15 @@ def curve(
         points=[CurvePoint(**vars(p)) for p in points],
         last_epoch=points[-1].epoch if points else after_epoch,
     )
+
+
+@router.get("/jobs/{job_id}/curves", response_model=CurvesUpdate)
+def job_curves(
+    session: SessionDep,
+    job_id: JobId,
+    cursor: Annotated[str | None, Query(max_length=16_000)] = None,
+) -> CurvesUpdate:
+    """Every trial's val_metric curve in one call; with the cursor the last call returned,
+    only new trials, the watched ones' rows, and epochs the client does not hold yet."""
+    job_or_404(session, job_id)
+    return cursors.read_after(session, job_id, cursors.parse(cursor))

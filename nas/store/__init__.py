@@ -44,6 +44,7 @@ from nas.store.trials import (
     claim_retry,
     count_trials,
     curve,
+    curves_after,
     end_trial,
     get_trial,
     heartbeat_trial,
@@ -53,6 +54,7 @@ from nas.store.trials import (
     record_epochs,
     start_trial,
     trial_status,
+    trials_for_update,
 )
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "create_job",
     "current_revision",
     "curve",
+    "curves_after",
     "database_url",
     "delete_job",
     "end_trial",
@@ -114,5 +117,6 @@ __all__ = [
     "save_searcher_state",
     "start_trial",
     "trial_status",
+    "trials_for_update",
     "upgrade",
 ]

@@ -26,12 +26,14 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from nas.store._sql import rows_changed
 from nas.store.models import Epoch, Job, Trial, UTCDateTime, utcnow
@@ -362,3 +364,42 @@ def curve(
     """
     params = {"trial_id": trial_id, "after_epoch": after_epoch, "limit": limit}
     return [EpochPoint(*row) for row in session.connection().execute(_CURVE, params)]
+
+
+def trials_for_update(
+    session: Session, job_id: int, *, after_id: int, ids: Sequence[int], limit: int
+) -> list[Trial]:
+    """A job's trials newer than `after_id` (at most `limit`, by id), plus those in `ids`.
+
+    The dashboard's incremental read: new trials, and the ones it still watches (running,
+    or failed with a retry to come), in one query.
+    """
+    newer = select(Trial.id).where(Trial.job_id == job_id, Trial.id > after_id)
+    newer = newer.order_by(Trial.id).limit(limit)
+    wanted = set(session.scalars(newer)) | set(ids)
+    query = select(Trial).where(Trial.job_id == job_id, Trial.id.in_(wanted)).order_by(Trial.id)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def curves_after(
+    session: Session, after: dict[int, int]
+) -> dict[int, tuple[list[int], list[float | None]]]:
+    """Validation-metric curves of many trials at once: for each trial id, its epochs after
+    after[id], as (epochs, values). One query however many trials: the dashboard's bulk
+    read, instead of one request per curve."""
+    out: dict[int, tuple[list[int], list[float | None]]] = {t: ([], []) for t in after}
+    fresh = [t for t, e in after.items() if e <= 0]
+    seen = [(Epoch.trial_id == t) & (Epoch.epoch > e) for t, e in after.items() if e > 0]
+    # SQLite parses a long OR as a tree as deep as it is long (limit 1000): chunk it
+    chunks: list[ColumnElement[bool]] = [
+        Epoch.trial_id.in_(fresh[i : i + 900]) for i in range(0, len(fresh), 900)
+    ]
+    chunks += [or_(*seen[i : i + 200]) for i in range(0, len(seen), 200)]
+    columns = select(Epoch.trial_id, Epoch.epoch, Epoch.val_metric)
+    for where in chunks:
+        query = columns.where(where).order_by(Epoch.trial_id, Epoch.epoch)
+        for trial_id, epoch, value in session.execute(query):
+            epochs, values = out[trial_id]
+            epochs.append(epoch)
+            values.append(value)
+    return out

@@ -60,3 +60,19 @@ def test_no_model_yet_is_404(client: httpx.Client) -> None:
     assert r.status_code in (200, 404)  # the one trial may have finished before the cancel
     if r.status_code == 404:
         assert "no trained model" in r.json()["message"]
+
+
+def test_model_weights_as_json_for_the_picture(client: httpx.Client, finished_job: dict) -> None:
+    job_id = finished_job["id"]
+    model = load(io.BytesIO(client.get(f"/jobs/{job_id}/model").content))
+    picture = client.get(f"/jobs/{job_id}/model/weights", params={"max_units": 3}).json()
+    assert picture["trial_id"] == finished_job["best_trial_id"]
+    sizes = [4, *model.hidden_layer_sizes, 3]
+    assert [layer["units"] for layer in picture["layers"]] == sizes
+    assert [len(layer["shown"]) for layer in picture["layers"]] == [min(n, 3) for n in sizes]
+    features = load_builtin("iris").feature_names
+    assert picture["layers"][0]["names"] == [features[j] for j in picture["layers"][0]["shown"]]
+    for i, w in enumerate(picture["weights"]):  # each edge is the model's own weight
+        rows, cols = picture["layers"][i]["shown"], picture["layers"][i + 1]["shown"]
+        assert np.allclose(w, model.coefs_[i][np.ix_(rows, cols)], atol=1e-5)
+    assert client.get(f"/jobs/{job_id}/model/weights", params={"max_units": 65}).status_code == 422

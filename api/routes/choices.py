@@ -1,0 +1,33 @@
+"""What a job may be made of: data sets, searchers, stopping policies, the default search
+space and this server's limits, so a client (the dashboard's form) offers only those."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import SettingsDep
+from nas.data import BUILTINS, SYNTHETIC
+from nas.searchers import SEARCHERS
+from nas.space import SearchSpace
+from nas.stopping import POLICIES
+
+router = APIRouter(prefix="/choices", tags=["choices"])
+
+
+@router.get("")
+def choices(settings: SettingsDep) -> dict[str, Any]:
+    datasets = [{"name": n, "task": t} for n, t in BUILTINS.items()]
+    datasets += [{"name": n, "task": "classification"} for n in SYNTHETIC]
+    return {
+        "datasets": datasets,
+        "searchers": list(SEARCHERS),
+        "stopping_policies": list(POLICIES),
+        "space": SearchSpace().model_dump(mode="json"),
+        "limits": {
+            "budget.trials": settings.max_trials,
+            "space.max_epochs": settings.max_epochs,
+            "parallelism": settings.max_workers,
+        },
+    }
