@@ -15,7 +15,7 @@ import numpy as np
 BACKENDS = ("numpy", "cupy")
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailable(RuntimeError):  # noqa: N818 (as StoreUnavailable)
     """The requested array backend cannot run on this machine."""
 
 
