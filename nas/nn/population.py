@@ -197,7 +197,6 @@ class _Population:
         def column(values: list[float]) -> Any:  # a Python float cast to dtype, as in-place
             return xp.asarray(np.array(values, dt)[:, None])  # ops with scalars do
 
-        n, F = self.X.shape
         arrays = {k: xp.asarray(v) for k, v in state.items()}
         arrays.update(
             tmp=xp.empty((K, P), dt),
@@ -208,8 +207,6 @@ class _Population:
             epsilon=column(cols["eps"]),
             lr=column(cols["lr"]),
             momentum=column(cols["mu"]),
-            X_epoch=xp.empty((K, n, F), dt),
-            Y_epoch=xp.empty((K, n, self.Y.shape[1]), dt),
         )
         nets = [m.est._trainer.net for m in members]
         st = Stack(
@@ -305,9 +302,7 @@ class _Population:
         """One pass over the data for every member; its mean cost (members, host)."""
         xp, n, st = self.xp, self.X.shape[0], self.st
         perms = [m.rng.permutation(n) if m.est.shuffle else np.arange(n) for m in st.members]
-        perm = xp.asarray(np.stack(perms))
-        xp.take(self.X, perm, axis=0, out=st.arrays["X_epoch"])
-        xp.take(self.Y, perm, axis=0, out=st.arrays["Y_epoch"])
+        st.arrays["perm"] = xp.asarray(np.stack(perms))
         st.host["total"][:] = 0
         st.host["seen"][:] = 0
         for start in range(0, n, self.batch):
@@ -315,9 +310,10 @@ class _Population:
             part = self._part(m)
             if not len(part):
                 continue  # batch statistics need two rows; the row is seen next epoch
-            rows = slice(start, start + m)
+            # each member's own rows of this batch, gathered into (members, m, features)
+            idx = part.arrays["perm"][:, start : start + m]
             J = gradients(
-                part, self.task, part.arrays["X_epoch"][:, rows], part.arrays["Y_epoch"][:, rows]
+                part, self.task, xp.take(self.X, idx, axis=0), xp.take(self.Y, idx, axis=0)
             )
             bad = ~np.isfinite(J)
             if bad.any():
