@@ -103,7 +103,9 @@ def main() -> None:
     print(f"alone    (single-network trainer, CPU): {a * 1e3:8.3f} ms per network-epoch")
     print(f"together (K={k}, {args.backend}):{' ' * 12}{t * 1e3:8.3f} ms per network-epoch")
     print(f"per-network throughput ratio: {a / t:.2f}x")
-    print(f"max |weight difference| of the first {args.alone} networks alone vs together: {drift:.1e}")
+    print(
+        f"max |weight difference| of the first {args.alone} networks alone vs together: {drift:.1e}"
+    )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

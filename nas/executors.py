@@ -102,20 +102,24 @@ class PopulationExecutor(LocalExecutor):
         if not self._queue:
             raise RuntimeError("wait() with no rung running")
         asked, self._queue = list(self._queue), deque()
-        done: dict[int, RungResult] = {}
-        for group in population_groups(asked, self._trials):
-            runners = [self._trials[number] for number, _ in group]
-            for result in advance_population(runners, [u for _, u in group], self.backend):
-                done[result.number] = result
-        return [done[number] for number, _ in asked]
+        return train_populations(asked, self._trials, self.backend)
 
 
-def population_groups(
-    asked: list[tuple[int, int]], trials: Mapping[int, TrialRunner]
-) -> list[list[tuple[int, int]]]:
-    """The asked (trial, until_epoch) rungs grouped by depth and batch size, in order."""
+def population_key(task: TrialTask) -> tuple[int, int]:
+    """Trials with equal keys can train as one population: depth and batch size."""
+    return task.candidate.depth, task.candidate.batch_size
+
+
+def train_populations(
+    asked: list[tuple[int, int]], trials: Mapping[int, TrialRunner], backend: str
+) -> list[RungResult]:
+    """Train the asked (trial, until_epoch) rungs, one population per key; results in order."""
     groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for number, until in asked:
-        c = trials[number].task.candidate
-        groups.setdefault((c.depth, c.batch_size), []).append((number, until))
-    return list(groups.values())
+        groups.setdefault(population_key(trials[number].task), []).append((number, until))
+    done: dict[int, RungResult] = {}
+    for group in groups.values():
+        runners = [trials[number] for number, _ in group]
+        for result in advance_population(runners, [u for _, u in group], backend):
+            done[result.number] = result
+    return [done[number] for number, _ in asked]

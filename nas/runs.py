@@ -17,11 +17,9 @@ def make_executor(spec: JobSpec, problem: Problem, *, ray_address: str | None = 
     """The spec's executor; Ray is imported only here, and only when the spec asks for it."""
     if spec.executor == "local":
         return local_executor(spec, problem)
-    from workers import RayExecutor  # nas/ never imports ray at module level
+    from workers import ray_executor  # nas/ never imports ray at module level
 
-    return RayExecutor(
-        problem.data, problem.classification, workers=spec.parallelism, address=ray_address
-    )
+    return ray_executor(spec, problem, ray_address)
 
 
 def run_batch(
