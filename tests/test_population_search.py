@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from nas import store as db
 from nas.cli import main
 from nas.executors import LocalExecutor, PopulationExecutor
-from nas.nn.backend import BackendUnavailable, array_module
+from nas.nn.backend import BackendUnavailable, available
 from nas.search import SearchDriver, load_problem, submit_and_claim
 from nas.spec import JobSpec
 from nas.trial import FAILED, RUNNING, TrialRunner, TrialTask, advance_population
@@ -38,13 +38,6 @@ def _spec(**kw) -> JobSpec:
         "population": {"size": 6},
     }
     return JobSpec.model_validate({**base, **kw})
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = db.open_store(f"sqlite:///{tmp_path / 'nas.db'}")
-    yield s
-    s.close()
 
 
 def _search(store, spec, executor):
@@ -104,15 +97,7 @@ def test_bad_population_settings_are_refused_with_the_field_named(change, field)
     assert field.split(".")[0] in text
 
 
-def _cupy_runs() -> bool:
-    try:
-        array_module("cupy")
-    except BackendUnavailable:
-        return False
-    return True
-
-
-@pytest.mark.skipif(_cupy_runs(), reason="CuPy and a GPU are here: cupy is not refused")
+@pytest.mark.skipif(available("cupy"), reason="CuPy and a GPU are here: cupy is not refused")
 def test_cupy_where_it_cannot_run_is_refused_before_any_job_exists(tmp_path, capsys):
     spec = tmp_path / "spec.json"
     spec.write_text(_spec().model_dump_json())

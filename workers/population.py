@@ -24,7 +24,7 @@ from nas.data import Split
 from nas.executors import population_key
 from nas.trial import FAILED, RungResult, TrialOutcome, TrialTask
 from workers.actor import remote_population_actor
-from workers.cluster import cluster_cpus, connect
+from workers.cluster import connect, worker_count
 
 
 @dataclass
@@ -56,14 +56,7 @@ class RayPopulationExecutor:
                 f"size must be >= 1 and cpus_per_worker > 0; got {size}, {cpus_per_worker}"
             )
         self._owns_ray = connect(address)
-        total = cluster_cpus()
-        self.workers = workers or max(1, int(total // cpus_per_worker))
-        if self.workers * cpus_per_worker > total:
-            self.close()
-            raise ValueError(
-                f"{self.workers} workers x {cpus_per_worker:g} CPUs need "
-                f"{self.workers * cpus_per_worker:g} CPUs; the Ray cluster has {total:g}"
-            )
+        self.workers = worker_count(workers, cpus_per_worker, self._owns_ray)
         self.size = size
         self.slots = self.workers * size
         self._actor_class = remote_population_actor(cpus_per_worker, 1 if backend == "cupy" else 0)

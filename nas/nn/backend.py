@@ -49,6 +49,15 @@ def check_backend(name: str) -> None:
     array_module(name)
 
 
+def available(name: str) -> bool:
+    """Whether `name` can run here (tests skip the CuPy path where it cannot)."""
+    try:
+        array_module(name)
+    except BackendUnavailable:
+        return False
+    return True
+
+
 def to_host(a: Any) -> np.ndarray:
     """A NumPy array of `a`, copied off the GPU when it lives there."""
     return a.get() if hasattr(a, "get") else np.asarray(a)

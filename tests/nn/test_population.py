@@ -17,19 +17,11 @@ from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_digits
 
 from nas.nn import DivergenceWarning, MLPClassifier, MLPRegressor
-from nas.nn.backend import BackendUnavailable, array_module
+from nas.nn.backend import array_module, available
 from nas.nn.optimizers import Adam
 from nas.nn.population import fit_population
 
 TOL = 1e-10
-
-
-def _cupy_runs() -> bool:
-    try:
-        array_module("cupy")
-    except BackendUnavailable:
-        return False
-    return True
 
 
 BACKENDS = [
@@ -37,7 +29,7 @@ BACKENDS = [
     pytest.param(
         "cupy",
         marks=pytest.mark.skipif(
-            not _cupy_runs(),
+            not available("cupy"),
             reason="CuPy with a CUDA GPU is not available here; the CuPy path of the "
             "population trainer is checked only where both exist",
         ),
