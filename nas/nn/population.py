@@ -117,6 +117,20 @@ def _check_compatible(first_est, est, arrays, data) -> None:
             raise ValueError("population members must see the same scaled data (scaling)")
 
 
+def _settings(trainer: Any) -> dict[str, float]:
+    """One member's weight decay and optimizer settings (0 where its optimizer has none)."""
+    opt = trainer.optimizer
+    adam = isinstance(opt, Adam)
+    return {
+        "alpha": trainer.alpha,
+        "lr": opt.lr,
+        "beta_1": opt.beta_1 if adam else 0.0,
+        "beta_2": opt.beta_2 if adam else 0.0,
+        "epsilon": opt.epsilon if adam else 0.0,
+        "momentum": 0.0 if adam else opt.momentum,
+    }
+
+
 def _order(est: Any) -> tuple[bool, str, bool, bool]:
     """Members sharing batch norm, activation and optimizer end up next to each other."""
     opt = est._trainer.optimizer
@@ -155,70 +169,50 @@ class _Population:
         xp, dt, K, P = self.xp, self.task.dtype, len(members), self.layout.size
         state = {k: np.zeros((K, P), dt) for k in ("params", "grads", "m", "v", "velocity")}
         hidden = self.layout.sizes[1:-1]
-        unit = [np.zeros((K, h), dt) for h in hidden]
-        rm = [np.zeros((K, h), dt) for h in hidden]
-        rv = [np.ones((K, h), dt) for h in hidden]
-        hyper = {k: np.zeros(K) for k in ("alpha", "lr", "beta_1", "beta_2")}
-        t, steps = np.zeros(K, np.int64), np.zeros(K, np.int64)
-        cols: dict[str, list[float]] = {k: [] for k in ("b1", "b2", "eps", "lr", "mu")}
+        layers = {
+            "unit": [np.zeros((K, h), dt) for h in hidden],  # 1 for a member's true units
+            "running_mean": [np.zeros((K, h), dt) for h in hidden],
+            "running_var": [np.ones((K, h), dt) for h in hidden],
+        }
+        t = np.zeros(K, np.int64)
         for k, m in enumerate(members):
-            trainer, pos = m.est._trainer, m.positions
-            net, opt = trainer.net, trainer.optimizer
+            net, opt, pos = m.est._trainer.net, m.est._trainer.optimizer, m.positions
             state["params"][k, pos], state["grads"][k, pos] = net.params, net.grads
-            adam = isinstance(opt, Adam)
-            if adam:
+            if isinstance(opt, Adam):
                 state["m"][k, pos], state["v"][k, pos], t[k] = opt.m, opt.v, opt.t
             elif opt.velocity is not None:
                 state["velocity"][k, pos] = opt.velocity
             for layer, h in enumerate(net.sizes[1:-1]):
-                unit[layer][k, :h] = 1
+                layers["unit"][layer][k, :h] = 1
                 if net.batch_norm:
-                    rm[layer][k, :h] = net.running_mean[layer]
-                    rv[layer][k, :h] = net.running_var[layer]
-            hyper["alpha"][k], hyper["lr"][k], steps[k] = (
-                trainer.alpha,
-                opt.lr,
-                trainer.history.steps,
-            )
-            hyper["beta_1"][k] = opt.beta_1 if adam else 0.0
-            hyper["beta_2"][k] = opt.beta_2 if adam else 0.0
-            for key, value in zip(
-                cols,
-                (
-                    1 - opt.beta_1 if adam else 0.0,
-                    1 - opt.beta_2 if adam else 0.0,
-                    opt.epsilon if adam else 0.0,
-                    opt.lr,
-                    0.0 if adam else opt.momentum,
-                ),
-            ):
-                cols[key].append(value)
+                    layers["running_mean"][layer][k, :h] = net.running_mean[layer]
+                    layers["running_var"][layer][k, :h] = net.running_var[layer]
+        settings = [_settings(m.est._trainer) for m in members]
 
-        def column(values: list[float]) -> Any:  # a Python float cast to dtype, as in-place
-            return xp.asarray(np.array(values, dt)[:, None])  # ops with scalars do
+        def column(value: Callable[[dict[str, float]], float]) -> Any:
+            # a Python float cast to dtype, as in-place operations with scalars do
+            return xp.asarray(np.array([value(x) for x in settings], dt)[:, None])
 
         arrays = {k: xp.asarray(v) for k, v in state.items()}
         arrays.update(
             tmp=xp.empty((K, P), dt),
-            two_alpha=column([2.0 * a for a in hyper["alpha"]]),
-            one_minus_beta_1=column(cols["b1"]),
-            one_minus_beta_2=column(cols["b2"]),
-            beta_2=column(list(hyper["beta_2"])),
-            epsilon=column(cols["eps"]),
-            lr=column(cols["lr"]),
-            momentum=column(cols["mu"]),
+            two_alpha=column(lambda x: 2.0 * x["alpha"]),
+            one_minus_beta_1=column(lambda x: 1 - x["beta_1"]),
+            one_minus_beta_2=column(lambda x: 1 - x["beta_2"]),
+            beta_2=column(lambda x: x["beta_2"]),
+            epsilon=column(lambda x: x["epsilon"]),
+            lr=column(lambda x: x["lr"]),
+            momentum=column(lambda x: x["momentum"]),
         )
+        host = {k: np.array([x[k] for x in settings]) for k in ("alpha", "lr", "beta_1", "beta_2")}
+        steps = np.array([m.est._trainer.history.steps for m in members], np.int64)
         nets = [m.est._trainer.net for m in members]
         st = Stack(
             self.layout,
             xp,
             arrays,
-            {
-                "unit": [xp.asarray(u) for u in unit],
-                "running_mean": [xp.asarray(a) for a in rm],
-                "running_var": [xp.asarray(a) for a in rv],
-            },
-            {**hyper, "t": t, "steps": steps, "total": np.zeros(K), "seen": np.zeros(K)},
+            {k: [xp.asarray(a) for a in v] for k, v in layers.items()},
+            {**host, "t": t, "steps": steps, "total": np.zeros(K), "seen": np.zeros(K)},
             members,
             [net.activation for net in nets],
             [net.batch_norm for net in nets],
