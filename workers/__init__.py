@@ -5,12 +5,18 @@ The one layer that imports ray. It imports nas/ (trial training, data splits), n
 other way round: nas/ reaches it only through nas.runs, lazily, when a spec asks for Ray.
 """
 
-from nas.executors import Executor
-from nas.search import Problem
-from nas.spec import JobSpec
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from workers.cluster import connect
 from workers.executor import RayExecutor
 from workers.population import RayPopulationExecutor
+
+if TYPE_CHECKING:  # types only: every actor process imports this package, keep it light
+    from nas.executors import Executor
+    from nas.search import Problem
+    from nas.spec import JobSpec
 
 __all__ = ["RayExecutor", "RayPopulationExecutor", "connect", "ray_executor"]
 
