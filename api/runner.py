@@ -35,7 +35,7 @@ def executor_factory(settings: Settings) -> ExecutorFactory | None:
             "executor 'ray' needs the workers package (RayExecutor), which is not installed "
             "in this build; start with --executor local (or NAS_EXECUTOR=local)"
         )
-    from workers import RayExecutor
+    from workers import ray_executor
     from workers.cluster import connect
 
     try:
@@ -44,12 +44,7 @@ def executor_factory(settings: Settings) -> ExecutorFactory | None:
         raise ExecutorUnavailable(f"cannot reach Ray at {settings.ray_address!r}: {exc}") from None
 
     def build(spec: JobSpec, problem: Problem) -> Executor:
-        return RayExecutor(
-            problem.data,
-            problem.classification,
-            workers=spec.parallelism,
-            address=settings.ray_address,
-        )
+        return ray_executor(spec, problem, settings.ray_address)
 
     return build
 

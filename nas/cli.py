@@ -58,6 +58,7 @@ def add_db(sub: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from nas.nn.backend import BackendUnavailable, check_backend
     from nas.runs import run_batch
     from nas.spec import load_spec
     from nas.store import StoreUnavailable
@@ -70,6 +71,7 @@ def _run(args: argparse.Namespace) -> int:
             ("seed", args.seed),
             ("executor", args.executor),
             ("parallelism", args.workers),
+            ("backend", args.backend),
         )
         if v is not None
     }
@@ -83,6 +85,11 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"  {where}: {err['msg']}", file=sys.stderr)
         else:
             print(f"  {exc}", file=sys.stderr)
+        return 2
+    try:
+        check_backend(spec.backend)  # before the job exists: nothing half-done is left
+    except BackendUnavailable as exc:
+        print(f"nas: error: {exc}", file=sys.stderr)
         return 2
     try:
         return run_batch(spec, url=args.db, out=args.out, ray_address=args.ray_address)
@@ -109,6 +116,11 @@ def add_run(sub: argparse._SubParsersAction) -> None:
         "--executor", choices=["local", "ray"], help="override the spec's executor (local, ray)"
     )
     p.add_argument("--workers", type=int, help="trials trained at once on Ray (parallelism)")
+    p.add_argument(
+        "--backend",
+        choices=["numpy", "cupy"],
+        help="override the spec's backend: numpy (CPU) or cupy (GPU) for population training",
+    )
     p.add_argument(
         "--ray-address",
         help="Ray cluster to join, HOST:PORT (default: $NAS_RAY_ADDRESS, else a local Ray)",

@@ -1,4 +1,4 @@
-"""Executors: where trials train. The Executor protocol and LocalExecutor.
+"""Executors: where trials train. The Executor protocol, LocalExecutor, PopulationExecutor.
 
 The driver decides everything (which candidate, continue or stop); an executor only
 trains: start a trial, run it to an epoch, report finished rungs, and at the end return
@@ -9,10 +9,12 @@ order asked: it is the reference semantics that every other executor (Ray's) mus
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from typing import Protocol
 
 from nas.data import Split
-from nas.trial import RungResult, TrialOutcome, TrialRunner, TrialTask
+from nas.nn.backend import check_backend
+from nas.trial import RungResult, TrialOutcome, TrialRunner, TrialTask, advance_population
 
 
 class Executor(Protocol):
@@ -42,11 +44,17 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """In-process and serial: rungs run one at a time when the driver waits."""
+    """In-process and serial: when the driver waits, the asked rungs run one after another.
 
-    slots = 1
+    With slots > 1 the driver keeps that many trials going and each wait() trains every
+    asked rung, member by member: the reference a PopulationExecutor with as many slots
+    must match, result for result.
+    """
 
-    def __init__(self, data: Split, classification: bool) -> None:
+    def __init__(self, data: Split, classification: bool, slots: int = 1) -> None:
+        if slots < 1:
+            raise ValueError(f"slots must be >= 1; got {slots}")
+        self.slots = slots
         self.data = data
         self.classification = classification
         self._trials: dict[int, TrialRunner] = {}
@@ -61,8 +69,8 @@ class LocalExecutor:
     def wait(self) -> list[RungResult]:
         if not self._queue:
             raise RuntimeError("wait() with no rung running")
-        number, until = self._queue.popleft()
-        return [self._trials[number].advance(until)]
+        asked, self._queue = list(self._queue), deque()
+        return [self._trials[number].advance(until) for number, until in asked]
 
     def finish(self, number: int, keep_model: bool) -> TrialOutcome:
         return self._trials.pop(number).outcome(keep_model)
@@ -73,3 +81,45 @@ class LocalExecutor:
     def close(self) -> None:
         self._trials.clear()
         self._queue.clear()
+
+
+class PopulationExecutor(LocalExecutor):
+    """In-process, and the asked rungs of trials that share a depth and a batch size train
+    together as one population (nas.nn.population), up to `slots` trials at once.
+
+    Results are those of LocalExecutor with as many slots (each member trains as if
+    alone); only the time changes. backend 'cupy' trains the populations on a GPU.
+    """
+
+    def __init__(
+        self, data: Split, classification: bool, slots: int, backend: str = "numpy"
+    ) -> None:
+        check_backend(backend)  # refused here, before any training
+        super().__init__(data, classification, slots)
+        self.backend = backend
+
+    def wait(self) -> list[RungResult]:
+        if not self._queue:
+            raise RuntimeError("wait() with no rung running")
+        asked, self._queue = list(self._queue), deque()
+        return train_populations(asked, self._trials, self.backend)
+
+
+def population_key(task: TrialTask) -> tuple[int, int]:
+    """Trials with equal keys can train as one population: depth and batch size."""
+    return task.candidate.depth, task.candidate.batch_size
+
+
+def train_populations(
+    asked: list[tuple[int, int]], trials: Mapping[int, TrialRunner], backend: str
+) -> list[RungResult]:
+    """Train the asked (trial, until_epoch) rungs, one population per key; results in order."""
+    groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for number, until in asked:
+        groups.setdefault(population_key(trials[number].task), []).append((number, until))
+    done: dict[int, RungResult] = {}
+    for group in groups.values():
+        runners = [trials[number] for number, _ in group]
+        for result in advance_population(runners, [u for _, u in group], backend):
+            done[result.number] = result
+    return [done[number] for number, _ in asked]

@@ -7,21 +7,19 @@ import sys
 from pathlib import Path
 
 from nas import store as db
-from nas.executors import Executor, LocalExecutor
+from nas.executors import Executor
 from nas.report import ProgressLine, summary_line, table
-from nas.search import Problem, SearchDriver, load_problem, submit_and_claim
+from nas.search import Problem, SearchDriver, load_problem, local_executor, submit_and_claim
 from nas.spec import JobSpec
 
 
 def make_executor(spec: JobSpec, problem: Problem, *, ray_address: str | None = None) -> Executor:
     """The spec's executor; Ray is imported only here, and only when the spec asks for it."""
     if spec.executor == "local":
-        return LocalExecutor(problem.data, problem.classification)
-    from workers import RayExecutor  # nas/ never imports ray at module level
+        return local_executor(spec, problem)
+    from workers import ray_executor  # nas/ never imports ray at module level
 
-    return RayExecutor(
-        problem.data, problem.classification, workers=spec.parallelism, address=ray_address
-    )
+    return ray_executor(spec, problem, ray_address)
 
 
 def run_batch(

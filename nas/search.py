@@ -19,7 +19,7 @@ import numpy as np
 from nas import store as db
 from nas.curves import R2_BOUNDS
 from nas.data import Dataset, Split, from_npz, load_builtin, load_csv, split
-from nas.executors import Executor, LocalExecutor
+from nas.executors import Executor, LocalExecutor, PopulationExecutor
 from nas.searchers import Observation, Searcher, SpaceExhaustedError, make_searcher
 from nas.space import Candidate
 from nas.spec import JobSpec
@@ -67,6 +67,15 @@ def _stored_dataset(dataset_id: int, store: db.Store | None) -> Dataset:
         if row is None:
             raise ValueError(f"no stored data set with id {dataset_id}")
         return from_npz(row.payload)
+
+
+def local_executor(spec: JobSpec, problem: Problem) -> Executor:
+    """In-process training: trial by trial, or in populations when the spec asks for them."""
+    if spec.population is None:
+        return LocalExecutor(problem.data, problem.classification)
+    return PopulationExecutor(
+        problem.data, problem.classification, spec.population.size, spec.backend
+    )
 
 
 def submit_and_claim(store: db.Store, spec: JobSpec, runner: str) -> int:
@@ -135,7 +144,7 @@ class SearchDriver:
         self.job_id = job_id
         self.runner = runner
         self.problem = problem or load_problem(spec, store)
-        self.executor = executor or LocalExecutor(self.problem.data, self.problem.classification)
+        self.executor = executor or local_executor(spec, self.problem)
         self.progress = progress
         self.max_epochs = spec.space.max_epochs
         self.policy: StoppingPolicy = make_policy(spec.stopping.policy, self._policy_options())

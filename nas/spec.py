@@ -90,6 +90,13 @@ class Budget(_Spec):
         return self
 
 
+class PopulationSpec(_Spec):
+    """Train candidates together: trials of one depth and batch size, up to `size` at a
+    time, train as one population with batched products (nas.nn.population)."""
+
+    size: int = Field(32, ge=2, le=4096, description="trials trained at once, 2..4096")
+
+
 class JobSpec(_Spec):
     name: str = Field("search", min_length=1, max_length=200)
     dataset: DataSpec
@@ -104,6 +111,12 @@ class JobSpec(_Spec):
         "local", description="local: in-process, one trial at a time; ray: parallelism workers"
     )
     seed: int = Field(0, ge=0, lt=2**32)
+    population: PopulationSpec | None = Field(
+        None, description="train candidates of one depth and batch size together"
+    )
+    backend: Literal["numpy", "cupy"] = Field(
+        "numpy", description="the population trainer's arrays: numpy (CPU) or cupy (a GPU)"
+    )
 
     @field_validator("dataset", mode="before")
     @classmethod
@@ -127,6 +140,15 @@ class JobSpec(_Spec):
             two_objectives=self.two_objectives,
             **self.searcher_options,
         )
+        return self
+
+    @model_validator(mode="after")
+    def _backend_needs_population(self) -> JobSpec:
+        if self.backend != "numpy" and self.population is None:
+            raise ValueError(
+                f"backend {self.backend!r} trains populations: set population (e.g. "
+                "population: {size: 1024}), or use backend 'numpy'"
+            )
         return self
 
     @field_validator("objectives")

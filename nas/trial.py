@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 import traceback
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from nas.data import Split
 from nas.nn import DivergenceWarning, EpochLog, MLPClassifier, MLPRegressor, to_bytes
+from nas.nn.population import fit_population
 from nas.space import Candidate
 
 RUNNING = "running"
@@ -80,7 +82,7 @@ class TrialRunner:
         """Train up to `until_epoch`; failures come back as a result, never raised."""
         started = time.perf_counter()
         logs: list[EpochLog] = []
-        epochs = min(until_epoch, self.task.max_epochs) - self.epochs_done
+        epochs = self.epochs_to(until_epoch)
         if epochs <= 0:
             return RungResult(self.task.number, (), RUNNING)
         d = self.data
@@ -92,15 +94,21 @@ class TrialRunner:
                     d.X_train, d.y_train, X_val=d.X_val, y_val=d.y_val, callback=logs.append
                 )
         except Exception as exc:  # a failing trial is recorded, never fatal to its job
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            return RungResult(
-                self.task.number, tuple(logs), FAILED, detail, time.perf_counter() - started
-            )
+            return self._failed(logs, exc, time.perf_counter() - started)
+        return self._trained(logs, time.perf_counter() - started)
+
+    def epochs_to(self, until_epoch: int) -> int:
+        """Epochs left to train to reach `until_epoch` (never past the trial's budget)."""
+        return min(until_epoch, self.task.max_epochs) - self.epochs_done
+
+    def _failed(self, logs: list[EpochLog], exc: Exception, seconds: float) -> RungResult:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return RungResult(self.task.number, tuple(logs), FAILED, detail, seconds)
+
+    def _trained(self, logs: list[EpochLog], seconds: float) -> RungResult:
         self.epochs_done += len(logs)
         status = DIVERGED if self.model.status_ == "diverged" else RUNNING
-        return RungResult(
-            self.task.number, tuple(logs), status, None, time.perf_counter() - started
-        )
+        return RungResult(self.task.number, tuple(logs), status, None, seconds)
 
     def outcome(self, keep_model: bool) -> TrialOutcome:
         """Test metric (reported, never used for a choice) and the model's npz bytes."""
@@ -113,3 +121,53 @@ class TrialRunner:
             score if np.isfinite(score) else None,
             to_bytes(self.model) if keep_model else None,
         )
+
+
+def advance_population(
+    runners: Sequence[TrialRunner], until_epochs: Sequence[int], backend: str = "numpy"
+) -> list[RungResult]:
+    """Train several trials' rungs as one population (nas.nn.population), one result each.
+
+    Every trial's result is the one TrialRunner.advance would give (the population trains
+    each member as if alone); one member's failure is its own result, never the others'.
+    The trials must share their depth and batch size (the executor groups them so).
+    """
+    started = time.perf_counter()
+    results: dict[int, RungResult] = {}
+    todo = []
+    for runner, until in zip(runners, until_epochs):
+        epochs = runner.epochs_to(until)
+        if epochs <= 0:
+            results[runner.task.number] = RungResult(runner.task.number, (), RUNNING)
+        else:
+            runner.model.set_params(max_iter=epochs)
+            todo.append(runner)
+    logs: list[list[EpochLog]] = [[] for _ in todo]
+
+    def failed(i: int, exc: Exception) -> None:
+        results[todo[i].task.number] = todo[i]._failed(logs[i], exc, 0.0)
+
+    if todo:
+        d = todo[0].data
+        try:
+            with warnings.catch_warnings():  # divergence is reported as the rung's status
+                warnings.simplefilter("ignore", DivergenceWarning)
+                fit_population(
+                    [r.model for r in todo],
+                    d.X_train,
+                    d.y_train,
+                    X_val=d.X_val,
+                    y_val=d.y_val,
+                    callbacks=[log.append for log in logs],
+                    backend=backend,
+                    on_error=failed,
+                )
+        except Exception as exc:  # the population itself failed: each member records it
+            for i, runner in enumerate(todo):
+                results.setdefault(runner.task.number, runner._failed(logs[i], exc, 0.0))
+    seconds = time.perf_counter() - started
+    for i, runner in enumerate(todo):
+        if runner.task.number not in results:
+            share = sum(log.seconds for log in logs[i]) or seconds / len(todo)
+            results[runner.task.number] = runner._trained(logs[i], share)
+    return [results[r.task.number] for r in runners]

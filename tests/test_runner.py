@@ -7,8 +7,6 @@ import threading
 import time
 from datetime import timedelta
 
-import pytest
-
 from nas import store as db
 from nas.data import load_builtin, to_npz
 from nas.runner import JobRunner, RunnerTiming
@@ -28,13 +26,6 @@ def _spec(trials: int = 2, **kw: object) -> dict:
         "searcher": "random",
     } | kw
     return JobSpec.model_validate(raw).model_dump(mode="json")
-
-
-@pytest.fixture
-def store(tmp_path):  # type: ignore[no-untyped-def]
-    s = db.open_store(f"sqlite:///{tmp_path / 'nas.db'}")
-    yield s
-    s.close()
 
 
 def _job(store: db.Store, spec: dict) -> int:

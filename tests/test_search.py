@@ -32,13 +32,6 @@ def _spec(**kw) -> JobSpec:
     return JobSpec.model_validate({**base, **kw})
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = db.open_store(f"sqlite:///{tmp_path / 'nas.db'}")
-    yield s
-    s.close()
-
-
 def _run(store, spec, runner="test", **kw):
     job_id = submit_and_claim(store, spec, runner)
     status = SearchDriver(spec, store, job_id, runner=runner, **kw).run()

@@ -16,6 +16,7 @@ import ray
 from threadpoolctl import threadpool_limits
 
 from nas.data import Split
+from nas.executors import train_populations
 from nas.nn.optimizers import set_num_threads
 from nas.trial import FAILED, RungResult, TrialOutcome, TrialRunner, TrialTask
 
@@ -45,7 +46,7 @@ class TrialActor:
         try:
             self.runner = TrialRunner(task, self.data, self.classification)
         except Exception as exc:  # reported as the trial's failure, never kills the actor
-            self.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            self.error = _detail(exc)
 
     def advance(self, until_epoch: int) -> RungResult:
         if self.runner is None:
@@ -69,3 +70,54 @@ class TrialActor:
 def remote_actor(num_cpus: float) -> ray.actor.ActorClass:
     """The Ray actor class, asking for `num_cpus`; never restarted (the driver retries)."""
     return ray.remote(num_cpus=num_cpus, max_restarts=0, max_task_retries=0)(TrialActor)
+
+
+class PopulationActor:
+    """One worker process holding up to a population's trials; each call trains every rung
+    asked of them together (nas.executors.train_populations), so a promoted trial goes on
+    where it stopped, on the actor it started on."""
+
+    def __init__(self, data: Split, classification: bool, threads: int, backend: str) -> None:
+        self.data = data
+        self.classification = classification
+        self.backend = backend
+        threadpool_limits(limits=threads)
+        set_num_threads(threads)
+        self.runners: dict[int, TrialRunner] = {}
+        self.errors: dict[int, str] = {}
+
+    def begin(self, task: TrialTask) -> None:
+        try:
+            self.runners[task.number] = TrialRunner(task, self.data, self.classification)
+        except Exception as exc:  # reported as the trial's failure by its first rung
+            self.errors[task.number] = _detail(exc)
+
+    def advance(self, asked: list[tuple[int, int]]) -> list[RungResult]:
+        failed = {
+            n: RungResult(n, (), FAILED, self.errors[n]) for n, _ in asked if n in self.errors
+        }
+        runnable = [(n, until) for n, until in asked if n not in failed]
+        try:
+            trained = train_populations(runnable, self.runners, self.backend)
+        except Exception as exc:  # e.g. backend 'cupy' on a node without a GPU
+            trained = [RungResult(n, (), FAILED, _detail(exc)) for n, _ in runnable]
+        done = failed | {r.number: r for r in trained}
+        return [done[n] for n, _ in asked]
+
+    def outcome(self, number: int, keep_model: bool) -> TrialOutcome:
+        return self.runners.pop(number).outcome(keep_model)
+
+    def release(self, number: int) -> None:
+        self.runners.pop(number, None)
+        self.errors.pop(number, None)
+
+
+def _detail(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def remote_population_actor(num_cpus: float, num_gpus: float) -> ray.actor.ActorClass:
+    """The Ray actor class of PopulationActor; never restarted (the driver retries)."""
+    return ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0, max_task_retries=0)(
+        PopulationActor
+    )

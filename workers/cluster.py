@@ -43,3 +43,19 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> bool:
 def cluster_cpus() -> float:
     """CPUs the cluster has in all (alive nodes), to refuse more workers than can run."""
     return float(ray.cluster_resources().get("CPU", 0.0))
+
+
+def worker_count(workers: int | None, cpus_per_worker: float, owns_ray: bool) -> int:
+    """`workers`, or as many as the cluster's CPUs hold; more than fit are refused (and a
+    Ray this process started for them is shut down again)."""
+    total = cluster_cpus()
+    count = workers or max(1, int(total // cpus_per_worker))
+    if count * cpus_per_worker > total:
+        if owns_ray and ray.is_initialized():
+            ray.shutdown()
+        raise ValueError(
+            f"{count} workers x {cpus_per_worker:g} CPUs need "
+            f"{count * cpus_per_worker:g} CPUs; the Ray cluster has {total:g} "
+            "(add nodes, lower --workers, or give each worker a fraction of a CPU)"
+        )
+    return count

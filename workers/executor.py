@@ -24,7 +24,7 @@ from ray.exceptions import RayActorError, RayError
 from nas.data import Split
 from nas.trial import FAILED, RungResult, TrialOutcome, TrialTask
 from workers.actor import remote_actor
-from workers.cluster import cluster_cpus, connect
+from workers.cluster import connect, worker_count
 
 
 @dataclass
@@ -61,15 +61,7 @@ class RayExecutor:
         if trial_timeout is not None and trial_timeout <= 0:
             raise ValueError(f"trial_timeout must be > 0 seconds; got {trial_timeout}")
         self._owns_ray = connect(address)
-        total = cluster_cpus()
-        self.slots = workers or max(1, int(total // cpus_per_worker))
-        if self.slots * cpus_per_worker > total:
-            self._shutdown()
-            raise ValueError(
-                f"{self.slots} workers x {cpus_per_worker:g} CPUs need "
-                f"{self.slots * cpus_per_worker:g} CPUs; the Ray cluster has {total:g} "
-                "(add nodes, lower --workers, or give each worker a fraction of a CPU)"
-            )
+        self.slots = worker_count(workers, cpus_per_worker, self._owns_ray)
         self.trial_timeout = trial_timeout
         self._actor_class = remote_actor(cpus_per_worker)
         self._threads = max(1, int(cpus_per_worker))

@@ -42,7 +42,12 @@ def _threshold_prime(a: Array, out: Array) -> None:
 
 
 def _logistic(z: Array, out: Array) -> None:
-    expit(z, out=out)
+    if isinstance(z, np.ndarray):
+        expit(z, out=out)
+    else:  # a CuPy array (nas.nn.backend): SciPy's ufunc does not run on the GPU
+        from nas.nn.backend import gpu_expit
+
+        gpu_expit(z, out)
 
 
 def _logistic_prime(a: Array, out: Array) -> None:
@@ -102,10 +107,11 @@ OUTPUT_ACTIVATIONS = ("logistic", "softmax", "identity")
 
 
 def softmax(z: Array, out: Array) -> None:
-    """Row-wise softmax, shifted by the row maximum so exp never overflows."""
-    np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+    """Softmax over the last axis (output units), shifted by the maximum so exp never
+    overflows; the last axis, so that a population's (members, rows, units) works too."""
+    np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
     np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
+    out /= out.sum(axis=-1, keepdims=True)
 
 
 def output_forward(name: str, z: Array, out: Array) -> None:

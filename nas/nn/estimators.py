@@ -22,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from nas.nn import validation as check
 from nas.nn.activations import ACTIVATIONS
 from nas.nn.init import INITS, default_init
-from nas.nn.losses import LOSSES, accuracy, check_pairing, loss_value, r2_score
+from nas.nn.losses import LOSSES, check_pairing, loss_value, member_accuracy, member_r2
 from nas.nn.network import Network
 from nas.nn.optimizers import SGD, Adam
 from nas.nn.scaling import SCALINGS, Scaler
@@ -147,7 +147,12 @@ class _BaseMLP(BaseEstimator):
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         raise NotImplementedError
 
-    def _metric(self, X: np.ndarray, Y: np.ndarray) -> float:
+    def _metric(self, out: np.ndarray, Y: np.ndarray) -> float:
+        """The validation metric a search ranks by (accuracy or R^2), higher is better."""
+        return float(self._member_metrics(out[None], Y)[0])
+
+    def _member_metrics(self, out: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """_metric for a population's outputs (members, rows, units) at once."""
         raise NotImplementedError
 
     def _n_outputs(self) -> int:
@@ -232,6 +237,11 @@ class _BaseMLP(BaseEstimator):
         out validation_fraction of X. callback(EpochLog) is called after every epoch and
         stops training by returning True.
         """
+        X, y, X_val, y_val = self._begin_fit(X, y, X_val, y_val)
+        return self._run(X, y, X_val, y_val, callback, self.max_iter)
+
+    def _begin_fit(self, X: Any, y: Any, X_val: Any, y_val: Any) -> tuple[Any, Any, Any, Any]:
+        """fit's first half: check everything, then build the network or go on warm."""
         sizes = self._validate_params()
         warm = self.warm_start and hasattr(self, "_trainer")
         X = check.check_X(X, n_features=self.n_features_in_ if warm else None)
@@ -245,7 +255,7 @@ class _BaseMLP(BaseEstimator):
         else:
             self._set_targets(y)
             self._initialize(X, sizes)
-        return self._run(X, y, X_val, y_val, callback, self.max_iter)
+        return X, y, X_val, y_val
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> _BaseMLP:
         """One epoch over (X, y), continuing from the current coefs_ and intercepts_.
@@ -276,29 +286,41 @@ class _BaseMLP(BaseEstimator):
 
     def _run(self, X, y, X_val, y_val, callback, epochs: int) -> _BaseMLP:
         trainer = self._trainer
-        Xs, Y = self._inputs(X), self._encode_targets(y, first=False)
-        trainer.rule.batch_size = self._batch_size(X.shape[0])
-        trainer.rule.max_iter = epochs
+        Xs, Y, Xv, Yv = self._training_arrays(X, y, X_val, y_val, epochs)
         validate = None
-        if X_val is not None:
-            Xv = check.check_X(X_val, "X_val", self.n_features_in_)
-            yv = check.check_y(y_val, Xv.shape[0], numeric=isinstance(self, RegressorMixin))
-            Xv, Yv = self._inputs(Xv), self._encode_targets(yv, first=False)
+        if Xv is not None and Yv is not None:
 
             def validate() -> tuple[float, float]:
                 out = trainer.net.predict_output(Xv)
                 return loss_value(trainer.loss, Yv, out), self._metric(out, Yv)
 
-        self.status_ = trainer.fit(Xs, Y, self._rng, validate, callback)
+        self._finish_fit(trainer.fit(Xs, Y, self._rng, validate, callback))
+        return self
+
+    def _training_arrays(
+        self, X, y, X_val, y_val, epochs: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Scaled inputs and encoded targets, as the trainer sees them; sets the epoch limit."""
+        rule = self._trainer.rule
+        Xs, Y = self._inputs(X), self._encode_targets(y, first=False)
+        rule.batch_size = self._batch_size(X.shape[0])
+        rule.max_iter = epochs
+        if X_val is None:
+            return Xs, Y, None, None
+        Xv = check.check_X(X_val, "X_val", self.n_features_in_)
+        yv = check.check_y(y_val, Xv.shape[0], numeric=isinstance(self, RegressorMixin))
+        return Xs, Y, self._inputs(Xv), self._encode_targets(yv, first=False)
+
+    def _finish_fit(self, status: str) -> None:
+        self.status_ = status
         if self.status_ == DIVERGED:
             warnings.warn(
                 f"training diverged (cost became NaN or inf) after {self.n_iter_} epochs; "
                 f"the last finite weights were kept. Lower learning_rate_init "
                 f"(now {self.learning_rate_init}).",
                 DivergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        return self
 
     # -- fitted state -------------------------------------------------------------------
 
@@ -417,10 +439,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _output_activation(self) -> str:
         return "logistic" if self.classes_.size == 2 else "softmax"
 
-    def _metric(self, out: np.ndarray, Y: np.ndarray) -> float:
-        if out.shape[1] == 1:
-            return accuracy(Y[:, 0] > 0.5, out[:, 0] > 0.5)
-        return accuracy(Y.argmax(axis=1), out.argmax(axis=1))
+    def _member_metrics(self, out: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return member_accuracy(Y, out)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         out = self._forward(X).astype(np.float64)
@@ -471,8 +491,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _n_outputs(self) -> int:
         return self._n_targets
 
-    def _metric(self, out: np.ndarray, Y: np.ndarray) -> float:
-        return r2_score(Y, out)
+    def _member_metrics(self, out: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return member_r2(Y, out)
 
     def predict(self, X: Any) -> np.ndarray:
         out = self._forward(X).astype(np.float64)

@@ -34,22 +34,32 @@ def check_pairing(loss: str, output_activation: str) -> None:
 
 def loss_value(loss: str, Y: Array, A: Array) -> float:
     """Mean over the batch of the per-example loss (no weight decay)."""
-    n = Y.shape[0]
+    return float(member_losses(loss, Y[None], A[None])[0])
+
+
+def member_losses(loss: str, Y: Array, A: Array) -> Array:
+    """The mean loss of every member of a population: Y, A are (members, rows, units).
+
+    A single network is a population of one (loss_value), so both share these formulas.
+    """
+    n = Y.shape[1]
     if loss == "squared":
         diff = Y - A
-        return float(np.vdot(diff, diff)) / n
+        return (diff * diff).sum(axis=(1, 2)) / n
     eps = np.finfo(A.dtype).eps
     A = np.clip(A, eps, 1 - eps)
-    if A.shape[1] == 1:  # one logistic unit: binary cross-entropy
-        total = np.vdot(Y, np.log(A)) + np.vdot(1 - Y, np.log1p(-A))
-    else:
-        total = np.vdot(Y, np.log(A))
-    return -float(total) / n
+    total = (Y * np.log(A)).sum(axis=(1, 2))
+    if A.shape[2] == 1:  # one logistic unit: binary cross-entropy
+        total += ((1 - Y) * np.log1p(-A)).sum(axis=(1, 2))
+    return -total / n
 
 
 def output_delta(loss: str, output_activation: str, Y: Array, A: Array, out: Array) -> None:
-    """Write Delta = dJ/d in at the output layer (divided by the batch size) into out."""
-    inv_n = 1.0 / Y.shape[0]
+    """Write Delta = dJ/d in at the output layer (divided by the batch size) into out.
+
+    Y and A are (rows, units), or (members, rows, units) for a population.
+    """
+    inv_n = 1.0 / Y.shape[-2]
     if loss == "log":
         # logistic and softmax outputs with cross-entropy: Delta = a - y
         np.subtract(A, Y, out=out)
@@ -59,7 +69,7 @@ def output_delta(loss: str, output_activation: str, Y: Array, A: Array, out: Arr
     np.subtract(A, Y, out=out)
     out *= 2.0 * inv_n
     if output_activation == "softmax":
-        out -= (out * A).sum(axis=1, keepdims=True)
+        out -= (out * A).sum(axis=-1, keepdims=True)
         out *= A
     elif output_activation != "identity":
         g_prime = np.empty_like(A)
@@ -77,12 +87,31 @@ def mean_squared_error(y_true: Array, y_pred: Array) -> float:
     return float(np.mean(diff**2))
 
 
+def member_accuracy(Y: Array, A: Array) -> Array:
+    """Accuracy of every member's outputs A (members, rows, units) against targets Y
+    (rows, units): one logistic unit is right when both sides of 0.5 agree, softmax
+    outputs when the arg max is the target's class."""
+    if A.shape[-1] == 1:
+        right = (Y[None, :, 0] > 0.5) == (A[..., 0] > 0.5)
+    else:
+        right = Y.argmax(axis=-1)[None] == A.argmax(axis=-1)
+    return right.mean(axis=1)
+
+
+def member_r2(Y: Array, A: Array) -> Array:
+    """r2_score of every member's outputs A (members, rows, units) against Y (rows, units)."""
+    Y = Y.astype(np.float64)
+    resid = Y[None] - A.astype(np.float64)
+    ss_res = (resid * resid).sum(axis=1)
+    centred = Y - Y.mean(axis=0)
+    ss_tot = (centred * centred).sum(axis=0)[None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(ss_tot > 0, 1 - ss_res / ss_tot, np.where(ss_res > 0, 0.0, 1.0))
+    return r2.mean(axis=1)
+
+
 def r2_score(y_true: Array, y_pred: Array) -> float:
     """Coefficient of determination, averaged uniformly over outputs (as scikit-learn)."""
     y_true = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
     y_pred = np.asarray(y_pred, dtype=np.float64).reshape(len(y_pred), -1)
-    ss_res = ((y_true - y_pred) ** 2).sum(axis=0)
-    ss_tot = ((y_true - y_true.mean(axis=0)) ** 2).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(ss_tot > 0, 1 - ss_res / ss_tot, np.where(ss_res > 0, 0.0, 1.0))
-    return float(np.mean(r2))
+    return float(member_r2(y_true, y_pred[None])[0])

@@ -83,6 +83,7 @@ class Trainer:
         self.rule = rule
         self.history = History()
         self._shuffled: tuple[np.ndarray, np.ndarray] | None = None
+        self._best: list[np.ndarray] | None = None  # early stopping's best snapshot
 
     def epoch(self, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator) -> float:
         """One pass over (X, Y); returns the mean cost, or NaN as soon as it diverges."""
@@ -128,9 +129,9 @@ class Trainer:
         callback: Callback | None = None,
     ) -> str:
         """Train until a stopping condition holds; return the status naming it."""
-        rule, hist, net = self.rule, self.history, self.net
-        best: list[np.ndarray] | None = None
-        for _ in range(rule.max_iter):
+        net = self.net
+        self._best = None
+        for _ in range(self.rule.max_iter):
             started = time.perf_counter()
             snapshot = net.snapshot()
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is handled below
@@ -139,29 +140,48 @@ class Trainer:
                 net.restore(snapshot)
                 return DIVERGED
             val_loss, val_metric = validate() if validate else (None, None)
-            hist.loss_curve.append(cost)
-            if val_metric is not None and val_loss is not None:
-                hist.val_loss_curve.append(val_loss)
-                hist.validation_scores.append(val_metric)
-            log = EpochLog(
-                len(hist.loss_curve), cost, val_loss, val_metric, time.perf_counter() - started
+            status = self.record(
+                cost, val_loss, val_metric, time.perf_counter() - started, callback
             )
-            if callback is not None and callback(log):
-                return STOPPED
-            if cost <= rule.target_loss:
-                return TARGET_LOSS
-            if rule.early_stopping and val_metric is not None:
-                improved = val_metric > hist.best_validation_score + rule.tol
-                if val_metric > hist.best_validation_score:
-                    hist.best_validation_score = val_metric
-                    best = net.snapshot()
-            else:
-                improved = cost < hist.best_loss - rule.tol
-            hist.best_loss = min(hist.best_loss, cost)
-            hist.no_improvement = 0 if improved else hist.no_improvement + 1
-            if hist.no_improvement >= rule.n_iter_no_change:
-                if rule.early_stopping and best is not None:
-                    net.restore(best)
-                    return EARLY_STOPPING
-                return CONVERGED
+            if status is not None:
+                return status
         return MAX_ITER
+
+    def record(
+        self,
+        cost: float,
+        val_loss: float | None,
+        val_metric: float | None,
+        seconds: float,
+        callback: Callback | None,
+    ) -> str | None:
+        """Book one finished epoch; the status of the stopping condition it meets, or None.
+
+        Shared with the population trainer, which books each member's epoch here, so that
+        a member stops exactly when it would stop alone.
+        """
+        rule, hist, net = self.rule, self.history, self.net
+        hist.loss_curve.append(cost)
+        if val_metric is not None and val_loss is not None:
+            hist.val_loss_curve.append(val_loss)
+            hist.validation_scores.append(val_metric)
+        log = EpochLog(len(hist.loss_curve), cost, val_loss, val_metric, seconds)
+        if callback is not None and callback(log):
+            return STOPPED
+        if cost <= rule.target_loss:
+            return TARGET_LOSS
+        if rule.early_stopping and val_metric is not None:
+            improved = val_metric > hist.best_validation_score + rule.tol
+            if val_metric > hist.best_validation_score:
+                hist.best_validation_score = val_metric
+                self._best = net.snapshot()
+        else:
+            improved = cost < hist.best_loss - rule.tol
+        hist.best_loss = min(hist.best_loss, cost)
+        hist.no_improvement = 0 if improved else hist.no_improvement + 1
+        if hist.no_improvement >= rule.n_iter_no_change:
+            if rule.early_stopping and self._best is not None:
+                net.restore(self._best)
+                return EARLY_STOPPING
+            return CONVERGED
+        return None

@@ -1,0 +1,113 @@
+"""Population training throughput: K networks trained together vs one after another.
+
+One run, side by side, on one CPU core (BLAS capped to --threads, default 1):
+
+- alone: the single-network trainer (nas.nn.MLPClassifier.fit) trains --alone networks
+  one after another; its time per network-epoch is the baseline.
+- together: fit_population trains K networks of the same shape (different seeds) in
+  lockstep on --backend (numpy: this CPU core; cupy: a CUDA GPU); time per network-epoch.
+
+It prints both and their ratio (the per-network throughput gain), and how far the first
+networks trained together are from the same networks trained alone (float32 rounding).
+Same data (digits, standardized; --tile repeats it), Adam, batch 128, float32.
+
+    python benchmarks/population.py                  # CPU target: K=32 [64], >= 2x
+    python benchmarks/population.py --backend cupy   # GPU target: K=1024 [64,64], >= 50x
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+from sklearn.datasets import load_digits
+from threadpoolctl import threadpool_limits
+
+from nas.nn import MLPClassifier
+from nas.nn.optimizers import set_num_threads
+from nas.nn.population import fit_population
+
+BATCH = 128
+DEFAULTS = {"numpy": (32, "64"), "cupy": (1024, "64,64")}
+
+
+def digits(tile: int) -> tuple[np.ndarray, np.ndarray]:
+    X, y = load_digits(return_X_y=True)
+    X = np.tile(X, (tile, 1))
+    X = (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1)
+    return np.ascontiguousarray(X, dtype=np.float32), np.tile(y, tile)
+
+
+def network(hidden: tuple[int, ...], seed: int, epochs: int) -> MLPClassifier:
+    return MLPClassifier(
+        hidden,
+        batch_size=BATCH,
+        max_iter=epochs,
+        n_iter_no_change=10**9,
+        scaling=None,
+        random_state=seed,
+        dtype="float32",
+    )
+
+
+def time_alone(X, y, hidden, n, epochs) -> tuple[float, list[MLPClassifier]]:
+    nets = [network(hidden, seed, epochs) for seed in range(n)]
+    started = time.perf_counter()
+    for net in nets:
+        net.fit(X, y)
+    return (time.perf_counter() - started) / (n * epochs), nets
+
+
+def time_together(X, y, hidden, k, epochs, backend) -> tuple[float, list[MLPClassifier]]:
+    nets = [network(hidden, seed, epochs) for seed in range(k)]
+    started = time.perf_counter()
+    fit_population(nets, X, y, backend=backend)
+    return (time.perf_counter() - started) / (k * epochs), nets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=list(DEFAULTS), default="numpy")
+    parser.add_argument("--members", type=int, help="K (default: 32 numpy, 1024 cupy)")
+    parser.add_argument("--hidden", help="widths, e.g. 64,64 (default: 64 numpy, 64,64 cupy)")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--alone", type=int, default=8, help="networks trained alone (8)")
+    parser.add_argument("--repeats", type=int, default=3, help="median of this many (3)")
+    parser.add_argument("--tile", type=int, default=1, help="digits repeated this often (1)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
+    args = parser.parse_args()
+    k_default, hidden_default = DEFAULTS[args.backend]
+    k = args.members or k_default
+    hidden = tuple(int(h) for h in (args.hidden or hidden_default).split(","))
+    X, y = digits(args.tile)
+    set_num_threads(args.threads)
+    print(
+        f"digits x{args.tile} {X.shape}, {list(hidden)} networks, batch {BATCH}, Adam, "
+        f"float32, {args.threads} CPU thread(s), load average {os.getloadavg()[0]:.2f}"
+    )
+    with threadpool_limits(args.threads):
+        time_together(X, y, hidden, min(k, 4), 1, args.backend)  # warm-up (GPU kernels)
+        alone, together = [], []
+        for _ in range(args.repeats):
+            a, lone = time_alone(X, y, hidden, args.alone, args.epochs)
+            t, pop = time_together(X, y, hidden, k, args.epochs, args.backend)
+            alone.append(a)
+            together.append(t)
+    a, t = statistics.median(alone), statistics.median(together)
+    drift = max(
+        float(np.abs(p.coefs_[0] - q.coefs_[0]).max()) for p, q in zip(lone, pop[: args.alone])
+    )
+    print(f"alone    (single-network trainer, CPU): {a * 1e3:8.3f} ms per network-epoch")
+    print(f"together (K={k}, {args.backend}):{' ' * 12}{t * 1e3:8.3f} ms per network-epoch")
+    print(f"per-network throughput ratio: {a / t:.2f}x")
+    print(
+        f"max |weight difference| of the first {args.alone} networks alone vs together: {drift:.1e}"
+    )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

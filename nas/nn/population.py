@@ -1,0 +1,340 @@
+"""Population training: many estimators of one depth fitted together, each as if alone.
+
+One small network keeps neither a CPU core nor a GPU busy; K of them trained in lockstep
+with batched products (nas.nn.stack) do. fit_population(estimators, X, y, ...) leaves
+every estimator exactly where est.fit(X, y, ...) would have left it: the same weights,
+optimizer state, random stream, curves and status (up to the rounding of a different
+summation order). To get there each member keeps its own generator, so it draws its own
+initial weights, its own shuffle of every epoch and its own dropout masks; and it is booked
+by its own Trainer.record, so it stops exactly when it would stop alone. A member that
+stops (any status) leaves the population at once: its state is written back into its
+estimator and the stack is compacted, so the others go on with less work.
+
+Members may differ in widths, activation, dropout, weight decay, batch norm, optimizer
+and its settings, shuffle and stopping settings. They must share the depth, the batch
+size, dtype, loss and task (the executor groups trials that way); early_stopping is
+refused, since it needs a held-out split of its own per member.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nas.nn.backend import array_module, to_host
+from nas.nn.losses import member_losses
+from nas.nn.optimizers import Adam
+from nas.nn.stack import Layout, Stack, Task, forward, gradients, update, workspace
+from nas.nn.training import DIVERGED, MAX_ITER, Callback
+
+OnError = Callable[[int, Exception], None]
+
+
+@dataclass
+class _Member:
+    est: Any  # an MLPClassifier or MLPRegressor
+    rng: np.random.Generator
+    callback: Callback | None
+    positions: np.ndarray  # its flat parameters' places in a padded row
+    epochs_left: int
+
+
+def fit_population(
+    estimators: Sequence[Any],
+    X: Any,
+    y: Any,
+    *,
+    X_val: Any = None,
+    y_val: Any = None,
+    callbacks: Sequence[Callback | None] | None = None,
+    backend: str = "numpy",
+    on_error: OnError | None = None,
+) -> None:
+    """Fit every estimator as est.fit(X, y, X_val=, y_val=, callback=) would, all at once.
+
+    Each trains for its own max_iter epochs (warm_start continues a fitted one). A member
+    whose parameters or data are refused is reported to on_error(index, exception) and
+    left out, when on_error is given; otherwise the error is raised before any training.
+    """
+    xp = array_module(backend)
+    callbacks = list(callbacks) if callbacks is not None else [None] * len(estimators)
+    if len(callbacks) != len(estimators):
+        raise ValueError(f"callbacks has {len(callbacks)} entries for {len(estimators)} members")
+    members: list[_Member] = []
+    data: tuple[Any, ...] | None = None
+    for i, (est, callback) in enumerate(zip(estimators, callbacks)):
+        try:
+            arrays = _prepare(est, X, y, X_val, y_val)
+            if members:
+                _check_compatible(members[0].est, est, arrays, data)
+            data = data or arrays
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(i, exc)
+            continue
+        members.append(_Member(est, est._rng, callback, np.empty(0, np.int64), est.max_iter))
+    if members and data is not None:
+        _Population(members, data, xp).run()
+
+
+def _prepare(est: Any, X: Any, y: Any, X_val: Any, y_val: Any) -> tuple[Any, ...]:
+    if est.early_stopping:
+        raise ValueError(
+            "early_stopping=True cannot train in a population (it holds out a split of its "
+            "own); pass X_val and y_val, or fit this estimator alone"
+        )
+    X, y, X_val, y_val = est._begin_fit(X, y, X_val, y_val)
+    return est._training_arrays(X, y, X_val, y_val, est.max_iter)
+
+
+def _signature(est: Any) -> dict[str, Any]:
+    trainer = est._trainer
+    return {
+        "task": type(est).__name__,
+        "depth": trainer.net.n_layers,
+        "batch_size": trainer.rule.batch_size,
+        "dtype": str(trainer.net.dtype),
+        "loss": trainer.loss,
+        "output layer": (trainer.net.output_activation, trainer.net.sizes[-1]),
+    }
+
+
+def _check_compatible(first_est, est, arrays, data) -> None:
+    first, mine = _signature(first_est), _signature(est)
+    for name, value in mine.items():
+        if value != first[name]:
+            raise ValueError(
+                f"population members must share their {name}: the first has "
+                f"{first[name]!r}, this one {value!r} (group candidates by {name})"
+            )
+    for a, b in zip(arrays, data):
+        if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
+            raise ValueError("population members must see the same scaled data (scaling)")
+
+
+def _settings(trainer: Any) -> dict[str, float]:
+    """One member's weight decay and optimizer settings (0 where its optimizer has none)."""
+    opt = trainer.optimizer
+    adam = isinstance(opt, Adam)
+    return {
+        "alpha": trainer.alpha,
+        "lr": opt.lr,
+        "beta_1": opt.beta_1 if adam else 0.0,
+        "beta_2": opt.beta_2 if adam else 0.0,
+        "epsilon": opt.epsilon if adam else 0.0,
+        "momentum": 0.0 if adam else opt.momentum,
+    }
+
+
+def _order(est: Any) -> tuple[bool, str, bool, bool]:
+    """Members sharing batch norm, activation and optimizer end up next to each other."""
+    opt = est._trainer.optimizer
+    adam = isinstance(opt, Adam)
+    return (est.batch_norm, est.activation, not adam, (not adam) and opt.nesterov)
+
+
+class _Population:
+    def __init__(self, members: list[_Member], data: tuple[Any, ...], xp: Any) -> None:
+        members = sorted(members, key=lambda m: _order(m.est))
+        nets = [m.est._trainer.net for m in members]
+        first = members[0].est._trainer
+        widest = tuple(max(net.sizes[i] for net in nets) for i in range(len(nets[0].sizes)))
+        self.layout = Layout(widest, any(net.batch_norm for net in nets))
+        for m, net in zip(members, nets):
+            m.positions = self.layout.positions(net.sizes, net.batch_norm)
+        self.task = Task(
+            first.loss,
+            first.net.output_activation,
+            first.net.dtype,
+            tuple(any(net.sizes[i] < widest[i] for net in nets) for i in range(1, len(widest) - 1)),
+        )
+        self.xp = xp
+        Xs, Y, Xv, Yv = data
+        self.X, self.Y = xp.asarray(Xs), xp.asarray(Y)
+        self.Xv = None if Xv is None else xp.asarray(Xv)
+        self.Yv = None if Yv is None else xp.asarray(Yv)
+        self.batch = max(1, min(first.rule.batch_size, Xs.shape[0]))
+        self.st = self._gather(members)
+        self._val_ws: dict[str, list[Any]] = {}
+
+    # -- members in and out ---------------------------------------------------------------
+
+    def _gather(self, members: list[_Member]) -> Stack:
+        """Stack the members' parameters, optimizer state and settings, zero-padded."""
+        xp, dt, K, P = self.xp, self.task.dtype, len(members), self.layout.size
+        state = {k: np.zeros((K, P), dt) for k in ("params", "grads", "m", "v", "velocity")}
+        hidden = self.layout.sizes[1:-1]
+        layers = {
+            "unit": [np.zeros((K, h), dt) for h in hidden],  # 1 for a member's true units
+            "running_mean": [np.zeros((K, h), dt) for h in hidden],
+            "running_var": [np.ones((K, h), dt) for h in hidden],
+        }
+        t = np.zeros(K, np.int64)
+        for k, m in enumerate(members):
+            net, opt, pos = m.est._trainer.net, m.est._trainer.optimizer, m.positions
+            state["params"][k, pos], state["grads"][k, pos] = net.params, net.grads
+            if isinstance(opt, Adam):
+                state["m"][k, pos], state["v"][k, pos], t[k] = opt.m, opt.v, opt.t
+            elif opt.velocity is not None:
+                state["velocity"][k, pos] = opt.velocity
+            for layer, h in enumerate(net.sizes[1:-1]):
+                layers["unit"][layer][k, :h] = 1
+                if net.batch_norm:
+                    layers["running_mean"][layer][k, :h] = net.running_mean[layer]
+                    layers["running_var"][layer][k, :h] = net.running_var[layer]
+        settings = [_settings(m.est._trainer) for m in members]
+
+        def column(value: Callable[[dict[str, float]], float]) -> Any:
+            # a Python float cast to dtype, as in-place operations with scalars do
+            return xp.asarray(np.array([value(x) for x in settings], dt)[:, None])
+
+        arrays = {k: xp.asarray(v) for k, v in state.items()}
+        arrays.update(
+            tmp=xp.empty((K, P), dt),
+            two_alpha=column(lambda x: 2.0 * x["alpha"]),
+            one_minus_beta_1=column(lambda x: 1 - x["beta_1"]),
+            one_minus_beta_2=column(lambda x: 1 - x["beta_2"]),
+            beta_2=column(lambda x: x["beta_2"]),
+            epsilon=column(lambda x: x["epsilon"]),
+            lr=column(lambda x: x["lr"]),
+            momentum=column(lambda x: x["momentum"]),
+        )
+        host = {k: np.array([x[k] for x in settings]) for k in ("alpha", "lr", "beta_1", "beta_2")}
+        steps = np.array([m.est._trainer.history.steps for m in members], np.int64)
+        nets = [m.est._trainer.net for m in members]
+        st = Stack(
+            self.layout,
+            xp,
+            arrays,
+            {k: [xp.asarray(a) for a in v] for k, v in layers.items()},
+            {**host, "t": t, "steps": steps, "total": np.zeros(K), "seen": np.zeros(K)},
+            members,
+            [net.activation for net in nets],
+            [net.batch_norm for net in nets],
+            [("sgd" if _order(m.est)[2] else "adam", _order(m.est)[3]) for m in members],
+            [tuple(net.dropout) for net in nets],
+            [tuple(net.sizes[1:-1]) for net in nets],
+        )
+        st.ws = workspace(st, self.batch)
+        return st
+
+    def _leave(self, indices: Sequence[int], statuses: Sequence[str]) -> None:
+        """Write the members' state back into their estimators and compact the rest."""
+        if not len(indices):
+            return
+        st = self.st
+        for k, status in zip(indices, statuses):
+            m = st.members[k]
+            trainer, pos = m.est._trainer, m.positions
+            net, opt = trainer.net, trainer.optimizer
+            diverged = status == DIVERGED  # back to the epoch's start, as Trainer.fit does
+            source = "snapshot" if diverged else "params"
+            net.params[...] = to_host(st.arrays[source][k])[pos]
+            net.grads[...] = to_host(st.arrays["grads"][k])[pos]
+            if isinstance(opt, Adam):
+                opt.m[...], opt.v[...] = (
+                    to_host(st.arrays["m"][k])[pos],
+                    to_host(st.arrays["v"][k])[pos],
+                )
+                opt.t = int(st.host["t"][k])
+            elif opt.velocity is not None:
+                opt.velocity[...] = to_host(st.arrays["velocity"][k])[pos]
+            prefix = "snapshot_" if diverged else ""
+            for layer, h in enumerate(net.sizes[1:-1] if net.batch_norm else []):
+                net.running_mean[layer][...] = to_host(
+                    st.layers[prefix + "running_mean"][layer][k, :h]
+                )
+                net.running_var[layer][...] = to_host(
+                    st.layers[prefix + "running_var"][layer][k, :h]
+                )
+            trainer.history.steps = int(st.host["steps"][k])
+            m.est._finish_fit(status)
+        keep = np.setdiff1d(np.arange(len(st)), np.asarray(indices, np.int64))
+        self.st = st.select(keep)
+        self._val_ws = {}
+
+    # -- training -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        while len(self.st):
+            started = time.perf_counter()
+            self._snapshot()
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is handled
+                cost = self._epoch()
+            val_loss, val_metric = self._validate()
+            seconds = (time.perf_counter() - started) / max(len(self.st), 1)
+            leaving, statuses = [], []
+            for k, m in enumerate(self.st.members):
+                m.epochs_left -= 1
+                status = m.est._trainer.record(
+                    float(cost[k]),
+                    None if val_loss is None else float(val_loss[k]),
+                    None if val_metric is None else float(val_metric[k]),
+                    seconds,
+                    m.callback,
+                )
+                if status is None and m.epochs_left == 0:
+                    status = MAX_ITER
+                if status is not None:
+                    leaving.append(k)
+                    statuses.append(status)
+            self._leave(leaving, statuses)
+
+    def _snapshot(self) -> None:
+        """What a diverging member goes back to: parameters and BN statistics at epoch start."""
+        st = self.st
+        st.arrays["snapshot"] = st.arrays["params"].copy()
+        for name in ("running_mean", "running_var"):
+            st.layers["snapshot_" + name] = [a.copy() for a in st.layers[name]]
+
+    def _epoch(self) -> np.ndarray:
+        """One pass over the data for every member; its mean cost (members, host)."""
+        xp, n, st = self.xp, self.X.shape[0], self.st
+        perms = [m.rng.permutation(n) if m.est.shuffle else np.arange(n) for m in st.members]
+        st.arrays["perm"] = xp.asarray(np.stack(perms))
+        st.host["total"][:] = 0
+        st.host["seen"][:] = 0
+        for start in range(0, n, self.batch):
+            m = min(self.batch, n - start)
+            part = self._part(m)
+            if not len(part):
+                continue  # batch statistics need two rows; the row is seen next epoch
+            # each member's own rows of this batch, gathered into (members, m, features)
+            idx = part.arrays["perm"][:, start : start + m]
+            J = gradients(
+                part, self.task, xp.take(self.X, idx, axis=0), xp.take(self.Y, idx, axis=0)
+            )
+            bad = ~np.isfinite(J)
+            if bad.any():
+                self._leave(np.flatnonzero(bad).tolist(), [DIVERGED] * int(bad.sum()))
+                part, J = self._part(m), J[~bad]
+                if not len(part):
+                    continue
+            update(part)
+            part.host["total"] += J * m
+            part.host["seen"] += m
+        finite = to_host(xp.isfinite(self.st.arrays["params"]).all(axis=1))
+        self._leave(np.flatnonzero(~finite).tolist(), [DIVERGED] * int((~finite).sum()))
+        return self.st.host["total"] / np.maximum(self.st.host["seen"], 1)
+
+    def _part(self, m: int) -> Stack:
+        """The members that train on a batch of m rows: all, or those without batch norm."""
+        st = self.st
+        return st if m >= 2 or st.bn is None else st.select(slice(0, st.n_plain))
+
+    def _validate(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if self.Xv is None or self.Yv is None or not len(self.st):
+            return None, None
+        st, nv = self.st, self.Xv.shape[0]
+        if not self._val_ws:
+            self._val_ws = workspace(st, nv, training=False)
+        out = forward(st, self.task, self.Xv, self._val_ws, nv, training=False)
+        Yv = self.xp.broadcast_to(self.Yv, out.shape)
+        losses = member_losses(self.task.loss, Yv, out)
+        metrics = st.members[0].est._member_metrics(out, self.Yv)
+        return np.asarray(to_host(losses), np.float64), np.asarray(to_host(metrics), np.float64)

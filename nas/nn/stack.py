@@ -1,0 +1,371 @@
+"""The maths of a population: K networks of one depth as stacked arrays, one pass for all.
+
+Every array has the member as its leading axis: weights (K, fan_in, fan_out), activations
+(K, rows, units), parameters (K, P). A layer's product is one xp.matmul over the stack.
+Narrower members are zero-padded to the widest member of each layer; a padded unit's
+weights start at zero, its activation is masked to zero and its Delta is zero, so its
+weights get zero gradients and stay zero: it contributes exactly nothing. The members are
+ordered so that those sharing an activation, batch norm and optimizer are contiguous, and
+each of those kernels runs once per run of members on a view (no copies).
+
+This is network.py and optimizers.py for a population: the same operations in the same
+order per member, so that a member equals the network trained alone. Written against `xp`
+(NumPy or CuPy, nas.nn.backend) once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import groupby
+from typing import Any
+
+import numpy as np
+
+from nas.nn.activations import Activation, output_forward
+from nas.nn.losses import member_losses, output_delta
+from nas.nn.network import BN_EPS, BN_MOMENTUM
+
+Array = Any  # a NumPy or CuPy array
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each block of a padded parameter row lives: [W_1..W_L, b_1..b_L, gamma, beta]."""
+
+    sizes: tuple[int, ...]  # [n_in, widest h_1, ..., widest h_L, n_out]
+    batch_norm: bool  # gamma and beta blocks exist (some member has batch norm)
+
+    def blocks(self) -> list[tuple[int, ...]]:
+        s = self.sizes
+        bn = list(s[1:-1]) if self.batch_norm else []
+        return [*zip(s[:-1], s[1:]), *((o,) for o in s[1:]), *((h,) for h in bn * 2)]
+
+    @property
+    def n_weights(self) -> int:
+        return sum(i * o for i, o in zip(self.sizes[:-1], self.sizes[1:]))
+
+    @property
+    def size(self) -> int:
+        return sum(int(np.prod(b)) for b in self.blocks())
+
+    def views(self, flat: Array) -> tuple[list[Array], list[Array], list[Array], list[Array]]:
+        """coefs (K, fan_in, fan_out), intercepts, gammas and betas (K, units) of flat (K, P)."""
+        out: list[Array] = []
+        pos = 0
+        for shape in self.blocks():
+            size = int(np.prod(shape))
+            out.append(flat[:, pos : pos + size].reshape(flat.shape[0], *shape))
+            pos += size
+        n = len(self.sizes) - 1
+        h = n - 1 if self.batch_norm else 0
+        return out[:n], out[n : 2 * n], out[2 * n : 2 * n + h], out[2 * n + h :]
+
+    def positions(self, sizes: Sequence[int], batch_norm: bool) -> np.ndarray:
+        """Where a network of `sizes` puts each entry of its flat parameters in a padded row."""
+        W, b, gammas, betas = self.views(np.arange(self.size)[None])
+        true = list(zip(sizes[:-1], sizes[1:]))
+        parts = [Wl[0, :i, :o].ravel() for Wl, (i, o) in zip(W, true)]
+        parts += [bl[0, :o] for bl, (_, o) in zip(b, true)]
+        if batch_norm:
+            hidden = sizes[1:-1]
+            parts += [x[0, :h] for x, h in zip(gammas, hidden)]
+            parts += [x[0, :h] for x, h in zip(betas, hidden)]
+        return np.concatenate(parts)
+
+
+def runs(values: Sequence[Any]) -> list[tuple[Any, slice]]:
+    """(value, slice) for each run of equal neighbours: [a, a, b] -> [(a, 0:2), (b, 2:3)]."""
+    out, lo = [], 0
+    for value, group in groupby(values):
+        n = len(list(group))
+        out.append((value, slice(lo, lo + n)))
+        lo += n
+    return out
+
+
+@dataclass
+class Stack:
+    """The population's state, member-major; select() slices or compacts all of it at once.
+
+    arrays: name -> array with the member as leading axis (parameters, optimizer state,
+    hyperparameters, buffers); layers: name -> one such array per hidden layer; host:
+    NumPy per-member bookkeeping; members: per-member Python objects (generators...).
+    """
+
+    layout: Layout
+    xp: Any
+    arrays: dict[str, Array]
+    layers: dict[str, list[Array]]
+    host: dict[str, np.ndarray]
+    members: list[Any]
+    activation: list[Activation]
+    batch_norm: list[bool]
+    solver: list[tuple[str, bool]]  # (adam | sgd, nesterov)
+    dropout: list[tuple[float, ...]]  # per member, per hidden layer
+    widths: list[tuple[int, ...]]
+    ws: dict[str, list[Array]] = field(default_factory=dict)  # training buffers
+    act_runs: list[tuple[Activation, slice]] = field(init=False)
+    opt_runs: list[tuple[tuple[str, bool], slice]] = field(init=False)
+    bn: slice | None = field(init=False)
+    n_plain: int = field(init=False)  # members without batch norm come first
+
+    def __post_init__(self) -> None:
+        self.act_runs = runs(self.activation)
+        self.opt_runs = runs(self.solver)
+        self.n_plain = self.batch_norm.count(False)
+        self.bn = slice(self.n_plain, len(self)) if self.n_plain < len(self) else None
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def select(self, index: slice | np.ndarray) -> Stack:
+        """A slice (views: updates reach this stack) or an index array (a compacted copy)."""
+        pick = range(len(self))[index] if isinstance(index, slice) else index.tolist()
+
+        def take(values: list[Any]) -> list[Any]:
+            return [values[i] for i in pick]
+
+        dev = index if isinstance(index, slice) else self.xp.asarray(index)
+        return replace(
+            self,
+            arrays={k: v[dev] for k, v in self.arrays.items()},
+            layers={k: [a[dev] for a in v] for k, v in self.layers.items()},
+            ws={k: [a[dev] for a in v] for k, v in self.ws.items()},
+            host={k: v[index] for k, v in self.host.items()},
+            members=take(self.members),
+            activation=take(self.activation),
+            batch_norm=take(self.batch_norm),
+            solver=take(self.solver),
+            dropout=take(self.dropout),
+            widths=take(self.widths),
+        )
+
+    def params(self) -> tuple[list[Array], list[Array], list[Array], list[Array]]:
+        return self.layout.views(self.arrays["params"])
+
+    def grads(self) -> tuple[list[Array], list[Array], list[Array], list[Array]]:
+        return self.layout.views(self.arrays["grads"])
+
+
+@dataclass(frozen=True)
+class Task:
+    """What every member shares: the loss and output activation, dtype, masking needs."""
+
+    loss: str
+    output_activation: str
+    dtype: np.dtype
+    masked: tuple[bool, ...]  # per hidden layer: some member is narrower than the widest
+
+
+def workspace(st: Stack, rows: int, training: bool = True) -> dict[str, list[Array]]:
+    """Buffers for batches of up to `rows`; dropout masks start at 1 (members without it).
+
+    Inference (training=False) needs only activations, BN scales and outputs.
+    """
+    xp, K, dt = st.xp, len(st), st.arrays["params"].dtype
+    hidden = st.layout.sizes[1:-1]
+    ws = {
+        "act": [xp.empty((K, rows, h), dt) for h in hidden],
+        "inv_std": [xp.empty((K, h), dt) for h in hidden],
+        "out": [xp.empty((K, rows, st.layout.sizes[-1]), dt)],
+    }
+    if training:
+        ws.update(
+            gprime=[xp.empty((K, rows, h), dt) for h in hidden],
+            mask=[xp.ones((K, rows, h), dt) for h in hidden],
+            dropped=[xp.empty((K, rows, h), dt) for h in hidden],
+            xhat=[xp.empty((K, rows, h), dt) for h in hidden],
+            delta=[xp.empty((K, rows, s), dt) for s in st.layout.sizes[1:]],
+        )
+    return ws
+
+
+# -- forward propagation ----------------------------------------------------------------
+
+
+def forward(
+    st: Stack, task: Task, X: Array, ws: dict[str, list[Array]], m: int, training: bool
+) -> Array:
+    """Output activations (K, m, n_out) for inputs X: (K, m, n_in), or (m, n_in) shared."""
+    W, b, gammas, betas = st.params()
+    a = X
+    for layer in range(len(W) - 1):
+        z = ws["act"][layer][:, :m]
+        st.xp.matmul(a, W[layer], out=z)
+        z += b[layer][:, None, :]  # zero for batch-norm members, whose beta plays its role
+        if st.bn is not None:
+            _batch_norm(st, layer, z[st.bn], ws, training, gammas, betas)
+        for act, sl in st.act_runs:
+            act.forward(z[sl], z[sl])
+        if task.masked[layer]:
+            z *= st.layers["unit"][layer][:, None, :]
+        a = z
+        if training and any(p[layer] > 0 for p in st.dropout):
+            a = _dropout(st, task, layer, z, ws, m)
+    out = ws["out"][0][:, :m]
+    st.xp.matmul(a, W[-1], out=out)
+    out += b[-1][:, None, :]
+    output_forward(task.output_activation, out, out)
+    return out
+
+
+def _batch_norm(st, layer, z, ws, training, gammas, betas) -> None:
+    sl = st.bn
+    inv_std = ws["inv_std"][layer][sl]
+    if training:
+        n = z.shape[1]
+        mean, var = z.mean(axis=1), z.var(axis=1)
+        rm, rv = st.layers["running_mean"][layer][sl], st.layers["running_var"][layer][sl]
+        rm *= 1 - BN_MOMENTUM
+        rm += BN_MOMENTUM * mean
+        rv *= 1 - BN_MOMENTUM
+        rv += (BN_MOMENTUM * n / max(n - 1, 1)) * var
+    else:
+        mean = st.layers["running_mean"][layer][sl]
+        var = st.layers["running_var"][layer][sl]
+    st.xp.add(var, BN_EPS, out=inv_std)
+    st.xp.sqrt(inv_std, out=inv_std)
+    st.xp.reciprocal(inv_std, out=inv_std)
+    z -= mean[:, None]
+    z *= inv_std[:, None]
+    if training:
+        ws["xhat"][layer][sl][:, : z.shape[1]] = z
+    z *= gammas[layer][sl][:, None]
+    z += betas[layer][sl][:, None]
+
+
+def _dropout(st, task, layer, a, ws, m) -> Array:
+    # Each member draws its mask on its true shape from its own generator, as network.py
+    # does, so its stream stays its own; members without dropout keep a mask of ones.
+    mask = ws["mask"][layer]
+    for i, (member, p) in enumerate(zip(st.members, st.dropout)):
+        if p[layer] > 0:
+            h = st.widths[i][layer]
+            r = member.rng.random((m, h), dtype=task.dtype)
+            np.greater_equal(r, p[layer], out=r, casting="unsafe")
+            r *= 1.0 / (1.0 - p[layer])
+            mask[i, :m, :h] = st.xp.asarray(r)
+    out = ws["dropped"][layer][:, :m]
+    st.xp.multiply(a, mask[:, :m], out=out)
+    return out
+
+
+# -- backpropagation --------------------------------------------------------------------
+
+
+def gradients(st: Stack, task: Task, X: Array, Y: Array) -> np.ndarray:
+    """Every member's cost J (host, float64) on its batch; gradients into arrays['grads']."""
+    xp, m, ws = st.xp, X.shape[1], st.ws
+    A = forward(st, task, X, ws, m, training=True)
+    J = member_losses(task.loss, Y, A)
+    output_delta(task.loss, task.output_activation, Y, A, ws["delta"][-1][:, :m])
+    _backward(st, X, ws, m)
+    alpha = st.host["alpha"]
+    if alpha.any():
+        n_w = st.layout.n_weights
+        w, gw = st.arrays["params"][:, :n_w], st.arrays["grads"][:, :n_w]
+        ww = xp.einsum("kp,kp->k", w, w)
+        tmp = st.arrays["tmp"][:, :n_w]
+        xp.multiply(w, st.arrays["two_alpha"], out=tmp)
+        gw += tmp  # 2 alpha w: weight decay on weights only
+        cost = np.asarray(_host(J), np.float64)
+        return cost + np.where(alpha > 0, alpha * np.asarray(_host(ww), np.float64), 0.0)
+    return np.asarray(_host(J), np.float64)
+
+
+def _host(a: Array) -> np.ndarray:
+    return a.get() if hasattr(a, "get") else a
+
+
+def _backward(st: Stack, X: Array, ws: dict[str, list[Array]], m: int) -> None:
+    xp = st.xp
+    W, _, gammas, _ = st.params()
+    gW, gb, _, _ = st.grads()
+    for layer in range(len(W) - 1, -1, -1):
+        delta = ws["delta"][layer][:, :m]
+        a_prev = X if layer == 0 else _layer_output(st, ws, layer - 1, m)
+        xp.matmul(a_prev.transpose(0, 2, 1), delta, out=gW[layer])
+        xp.sum(delta, axis=1, out=gb[layer])
+        if st.bn is not None and layer < len(W) - 1:
+            gb[layer][st.bn] = 0
+        if layer == 0:
+            break
+        below = layer - 1
+        d = ws["delta"][below][:, :m]
+        xp.matmul(delta, W[layer].transpose(0, 2, 1), out=d)
+        if any(p[below] > 0 for p in st.dropout):
+            d *= ws["mask"][below][:, :m]
+        gprime = ws["gprime"][below][:, :m]
+        act = ws["act"][below][:, :m]
+        for g, sl in st.act_runs:
+            g.derivative(act[sl], gprime[sl])
+        d *= gprime
+        if st.bn is not None:
+            _batch_norm_backward(st, below, d[st.bn], ws, gammas)
+
+
+def _layer_output(st: Stack, ws, layer: int, m: int) -> Array:
+    dropped = any(p[layer] > 0 for p in st.dropout)
+    return (ws["dropped"] if dropped else ws["act"])[layer][:, :m]
+
+
+def _batch_norm_backward(st, layer, d, ws, gammas) -> None:
+    # d holds dJ/d(gamma xhat + beta) of the batch-norm members; make it dJ/d in.
+    sl, n = st.bn, d.shape[1]
+    xhat = ws["xhat"][layer][sl][:, :n]
+    _, _, g_gamma, g_beta = st.grads()
+    dbeta, dgamma = g_beta[layer][sl], g_gamma[layer][sl]
+    st.xp.sum(d, axis=1, out=dbeta)
+    dgamma[...] = st.xp.einsum("kij,kij->kj", d, xhat)
+    d *= n
+    d -= dbeta[:, None]
+    d -= xhat * dgamma[:, None]
+    d *= ((gammas[layer][sl] * ws["inv_std"][layer][sl]) / n)[:, None]
+
+
+# -- optimizers -------------------------------------------------------------------------
+
+
+def update(st: Stack) -> None:
+    """One optimizer step for every member, each run of Adam or SGD members in one pass."""
+    for (solver, nesterov), sl in st.opt_runs:
+        step: Callable[[Stack, slice, bool], None] = _adam if solver == "adam" else _sgd
+        step(st, sl, nesterov)
+    st.host["steps"] += 1
+
+
+def _adam(st: Stack, sl: slice, nesterov: bool) -> None:
+    a, h, xp = st.arrays, st.host, st.xp
+    t = h["t"][sl]
+    t += 1
+    lr_t = h["lr"][sl] * np.sqrt(1 - h["beta_2"][sl] ** t) / (1 - h["beta_1"][sl] ** t)
+    p, g, m, v, tmp = (a[k][sl] for k in ("params", "grads", "m", "v", "tmp"))
+    xp.subtract(g, m, out=tmp)  # m <- m + (1 - b1)(g - m)
+    tmp *= a["one_minus_beta_1"][sl]
+    m += tmp
+    xp.multiply(g, g, out=tmp)  # v <- b2 v + (1 - b2) g^2
+    tmp *= a["one_minus_beta_2"][sl]
+    v *= a["beta_2"][sl]
+    v += tmp
+    xp.sqrt(v, out=tmp)  # w <- w - lr_t m / (sqrt(v) + eps)
+    tmp += a["epsilon"][sl]
+    xp.divide(m, tmp, out=tmp)
+    tmp *= xp.asarray(lr_t[:, None])  # float64, as Adam's step size is
+    p -= tmp
+
+
+def _sgd(st: Stack, sl: slice, nesterov: bool) -> None:
+    # v <- mu v - lr g; w <- w + v (Nesterov: w + mu v - lr g). With mu = 0 this is the
+    # plain rule bit for bit: w + (0 v - lr g) == w - lr g.
+    a = st.arrays
+    p, g, v, tmp, mu = (a[k][sl] for k in ("params", "grads", "velocity", "tmp", "momentum"))
+    st.xp.multiply(g, a["lr"][sl], out=tmp)
+    v *= mu
+    v -= tmp
+    if nesterov:
+        p -= tmp
+        st.xp.multiply(v, mu, out=tmp)
+        p += tmp
+    else:
+        p += v
