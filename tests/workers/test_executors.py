@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 from threadpoolctl import threadpool_limits
@@ -186,10 +185,9 @@ def test_a_trial_over_its_timeout_is_stopped_and_the_worker_replaced(local_ray, 
         slow = Candidate(widths=(512, 512), batch_size=16)
         ex.start(TrialTask(0, slow, seed=1, max_epochs=500))
         ex.run(0, 500)
-        started = time.monotonic()
         [result] = ex.wait()
-        assert time.monotonic() - started < 5
         assert (result.status, result.error) == (FAILED, "timeout after 0.5 s")
+        assert result.epochs_done < 500  # cut short, not trained to the end and then failed
         ex.discard(0)
         ex.start(_task(0, epochs=1))
         ex.run(0, 1)
