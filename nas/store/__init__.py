@@ -21,6 +21,7 @@ from nas.store.export import export_csv, export_json
 from nas.store.jobs import (
     RUNNER_LOST,
     ReapReport,
+    WarmStartError,
     cancel_job,
     claim_job,
     count_jobs,
@@ -33,9 +34,11 @@ from nas.store.jobs import (
     reap_stale,
     release_job,
     save_searcher_state,
+    warm_start_source,
 )
 from nas.store.migrate import current_revision, ensure_schema, head_revision, upgrade
-from nas.store.models import Dataset, Epoch, Job, Model, Trial
+from nas.store.models import Dataset, Epoch, Job, Model, Proxy, Trial
+from nas.store.proxies import count_proxies, list_proxies, proxies_cost, record_proxies
 from nas.store.queries import JobSummary, job_summary, leaderboard, param_importance, pareto_front
 from nas.store.session import Store, open_store
 from nas.store.trials import (
@@ -44,6 +47,7 @@ from nas.store.trials import (
     count_trials,
     curve,
     end_trial,
+    epochs_cost,
     get_trial,
     heartbeat_trial,
     list_trials,
@@ -63,7 +67,9 @@ __all__ = [
     "Job",
     "JobSummary",
     "Model",
+    "Proxy",
     "ReapReport",
+    "WarmStartError",
     "Store",
     "StoreUnavailable",
     "Trial",
@@ -74,6 +80,7 @@ __all__ = [
     "claim_retry",
     "count_datasets",
     "count_jobs",
+    "count_proxies",
     "count_trials",
     "create_job",
     "current_revision",
@@ -81,6 +88,7 @@ __all__ = [
     "database_url",
     "delete_job",
     "end_trial",
+    "epochs_cost",
     "ensure_schema",
     "export_csv",
     "export_json",
@@ -96,6 +104,7 @@ __all__ = [
     "leaderboard",
     "list_datasets",
     "list_jobs",
+    "list_proxies",
     "list_trials",
     "load_model",
     "make_engine",
@@ -103,7 +112,9 @@ __all__ = [
     "page_trials",
     "param_importance",
     "pareto_front",
+    "proxies_cost",
     "reap_stale",
+    "record_proxies",
     "record_epoch",
     "record_epochs",
     "release_job",
@@ -111,4 +122,5 @@ __all__ = [
     "save_searcher_state",
     "start_trial",
     "upgrade",
+    "warm_start_source",
 ]
