@@ -44,8 +44,11 @@ SPACE = {
 }
 
 
-def run_one(dataset: str, searcher: str, seed: int, trials: int, epochs: int, folder: Path):
-    spec = JobSpec.model_validate(
+def make_spec(
+    dataset: str, searcher: str, seed: int, trials: int, epochs: int, **overrides: object
+) -> JobSpec:
+    """The benchmark's search: SPACE, ASHA (eta 3, min 2 epochs), the budget; overrides win."""
+    return JobSpec.model_validate(
         {
             "name": f"{dataset}-{searcher}-{seed}",
             "dataset": dataset,
@@ -55,12 +58,22 @@ def run_one(dataset: str, searcher: str, seed: int, trials: int, epochs: int, fo
             "budget": {"trials": trials, "epochs": epochs},
             "seed": seed,
         }
+        | overrides
     )
-    store = db.open_store(f"sqlite:///{folder / f'{spec.name}.db'}")
+
+
+def run_job(spec: JobSpec, store: db.Store) -> tuple[int, float]:
+    """Run `spec` through the real driver (local executor); its job id and seconds."""
     job_id = submit_and_claim(store, spec, "bench")
     started = time.perf_counter()
     SearchDriver(spec, store, job_id, runner="bench").run()
-    seconds = time.perf_counter() - started
+    return job_id, time.perf_counter() - started
+
+
+def run_one(dataset: str, searcher: str, seed: int, trials: int, epochs: int, folder: Path):
+    spec = make_spec(dataset, searcher, seed, trials, epochs)
+    store = db.open_store(f"sqlite:///{folder / f'{spec.name}.db'}")
+    job_id, seconds = run_job(spec, store)
     with store.session() as s:
         trials_ = db.list_trials(s, job_id)
         best = db.leaderboard(s, job_id, k=1)[0]

@@ -6,6 +6,8 @@ import pytest
 from nas import store as db
 from nas.search import SearchDriver, submit_and_claim
 from nas.spec import JobSpec
+from tests.test_search import _run, _trials
+from tests.test_search import _spec as spec_of
 
 SPACE = {
     "n_layers": [1, 2],
@@ -19,15 +21,8 @@ ASHA = {"policy": "asha", "options": {"min_epochs": 2, "eta": 2}}
 
 
 def _spec(**kw) -> JobSpec:
-    base = {
-        "dataset": "iris",
-        "space": SPACE,
-        "budget": {"trials": 8},
-        "stopping": ASHA,
-        "searcher": "random",
-        "seed": 3,
-    }
-    return JobSpec.model_validate({**base, **kw})
+    base = {"space": SPACE, "budget": {"trials": 8}, "stopping": ASHA}
+    return spec_of(**{**base, **kw})
 
 
 @pytest.fixture
@@ -35,16 +30,6 @@ def store(tmp_path):
     s = db.open_store(f"sqlite:///{tmp_path / 'nas.db'}")
     yield s
     s.close()
-
-
-def _run(store, spec):
-    job_id = submit_and_claim(store, spec, "test")
-    return job_id, SearchDriver(spec, store, job_id, runner="test").run()
-
-
-def _trials(store, job_id):
-    with store.session() as s:
-        return db.list_trials(s, job_id)
 
 
 def _fractions(store, trial):
