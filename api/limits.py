@@ -27,6 +27,11 @@ def check_limits(spec: JobSpec, settings: Settings, session: Session) -> None:
     if spec.parallelism > settings.max_workers:
         limit = f"at most {settings.max_workers} (NAS_MAX_WORKERS); got {spec.parallelism}"
         raise _refuse("parallelism", limit)
+    if spec.warm_start is not None:
+        try:
+            db.warm_start_source(session, spec.warm_start.job_id, spec.warm_start.top)
+        except db.WarmStartError as exc:
+            raise _refuse("warm_start.job_id", str(exc)) from None
     ds = spec.dataset
     if ds.csv is not None:
         raise _refuse(

@@ -59,6 +59,7 @@ class JobOut(_FromRow):
     finished: datetime | None
     runner: str | None
     error: str | None
+    warm_start_job_id: int | None = Field(None, description="the job that seeded this one")
 
 
 class Progress(BaseModel):
@@ -106,6 +107,7 @@ class CurvePoint(BaseModel):
     val_loss: float | None
     val_metric: float | None
     seconds: float | None
+    data_fraction: float = Field(1.0, description="share of the training rows it trained on")
 
 
 class Curve(BaseModel):

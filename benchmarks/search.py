@@ -1,8 +1,9 @@
 """Searchers compared: best test accuracy and anytime performance at equal epoch budgets.
 
 For each data set, searcher and seed, one search runs through the real driver (local
-executor, a SQLite store in a temporary folder) with the same space, the same ASHA
-stopping and the same budget (at most --trials trials and --epochs epochs in total).
+executor, a SQLite store in a temporary folder) with the same space, the same stopping
+policy (--policy, lce by default) and the same budget (at most --trials trials and
+--epochs epochs in total; --max-epochs a trial).
 It prints, averaged over seeds:
 
     best test   test accuracy of the trial with the best validation accuracy (the test
@@ -45,6 +46,32 @@ SPACE = {
 STOPPING = {"policy": "asha", "options": {"min_epochs": 2}}
 
 
+def make_spec(
+    dataset: str, searcher: str, seed: int, trials: int, epochs: int, **overrides: object
+) -> JobSpec:
+    """The benchmark's search: SPACE, STOPPING, the budget; overrides win."""
+    return JobSpec.model_validate(
+        {
+            "name": f"{dataset}-{searcher}-{seed}",
+            "dataset": dataset,
+            "space": SPACE,
+            "searcher": searcher,
+            "stopping": STOPPING,
+            "budget": {"trials": trials, "epochs": epochs},
+            "seed": seed,
+        }
+        | overrides
+    )
+
+
+def run_job(spec: JobSpec, store: db.Store) -> tuple[int, float]:
+    """Run `spec` through the real driver (local executor); its job id and seconds."""
+    job_id = submit_and_claim(store, spec, "bench")
+    started = time.perf_counter()
+    SearchDriver(spec, store, job_id, runner="bench").run()
+    return job_id, time.perf_counter() - started
+
+
 def run_one(
     dataset: str,
     searcher: str,
@@ -52,25 +79,11 @@ def run_one(
     trials: int,
     epochs: int,
     folder: Path,
-    space: dict | None = None,
-    stopping: dict | None = None,
+    **overrides: object,
 ):
-    spec = JobSpec.model_validate(
-        {
-            "name": f"{dataset}-{searcher}-{seed}",
-            "dataset": dataset,
-            "space": space or SPACE,
-            "searcher": searcher,
-            "stopping": stopping or STOPPING,
-            "budget": {"trials": trials, "epochs": epochs},
-            "seed": seed,
-        }
-    )
+    spec = make_spec(dataset, searcher, seed, trials, epochs, **overrides)
     store = db.open_store(f"sqlite:///{folder / f'{spec.name}.db'}")
-    job_id = submit_and_claim(store, spec, "bench")
-    started = time.perf_counter()
-    SearchDriver(spec, store, job_id, runner="bench").run()
-    seconds = time.perf_counter() - started
+    job_id, seconds = run_job(spec, store)
     with store.session() as s:
         trials_ = db.list_trials(s, job_id)
         best = db.leaderboard(s, job_id, k=1)[0]
@@ -134,7 +147,14 @@ def main() -> None:
             for searcher in args.searchers:
                 runs = [
                     run_one(
-                        dataset, searcher, s, args.trials, args.epochs, Path(tmp), space, stopping
+                        dataset,
+                        searcher,
+                        s,
+                        args.trials,
+                        args.epochs,
+                        Path(tmp),
+                        space=space,
+                        stopping=stopping,
                     )
                     for s in args.seeds
                 ]

@@ -61,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
     from nas.nn.backend import BackendUnavailable, check_backend
     from nas.runs import run_batch
     from nas.spec import load_spec
-    from nas.store import StoreUnavailable
+    from nas.store import StoreUnavailable, WarmStartError
 
     overrides = {
         k: v
@@ -95,6 +95,9 @@ def _run(args: argparse.Namespace) -> int:
         return run_batch(spec, url=args.db, out=args.out, ray_address=args.ray_address)
     except StoreUnavailable as exc:
         print(f"nas: error: {exc}", file=sys.stderr)
+        return 2
+    except WarmStartError as exc:
+        print(f"nas: error: invalid spec {args.spec}:\n  warm_start.job_id: {exc}", file=sys.stderr)
         return 2
 
 

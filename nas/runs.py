@@ -30,6 +30,9 @@ def run_batch(
     ray_address: str | None = None,
 ) -> int:
     store = db.open_store(url)
+    if spec.warm_start is not None:  # refused before the job exists: WarmStartError
+        with store.session() as s:
+            db.warm_start_source(s, spec.warm_start.job_id, spec.warm_start.top)
     runner = f"{socket.gethostname()}:cli"
     job_id = submit_and_claim(store, spec, runner)
     problem = load_problem(spec)

@@ -20,7 +20,11 @@ from nas import store as db
 from nas.curves import R2_BOUNDS
 from nas.data import Dataset, Split, from_npz, load_builtin, load_csv, split
 from nas.executors import Executor, LocalExecutor, PopulationExecutor
+from nas.fidelity import Schedule, fraction_for, schedule
+from nas.proxy import PoolScreen
 from nas.searchers import Observation, Searcher, SpaceExhaustedError, make_searcher
+from nas.searchers.screening import ScreeningSearcher
+from nas.searchers.warm import WarmStartSearcher
 from nas.space import Candidate
 from nas.spec import JobSpec
 from nas.stopping import STOP, Curves, StoppingPolicy, TrialCurve, make_policy
@@ -100,7 +104,7 @@ class Progress:
     trials_done: int
     trials_budget: int | None
     best: float | None
-    epochs_spent: int
+    epochs_spent: int  # in full-data, full-candidate epochs (fidelity and proxies weighted)
     epochs_saved: int
 
 
@@ -111,16 +115,17 @@ class _Active:
     candidate: Candidate
     attempt: int
     n_params: int
-    reserved: int = 0  # epochs of the running rung, held against the epoch budget
+    reserved: float = 0  # epochs of the running rung, held against the epoch budget
 
 
 @dataclass
 class _Books:
-    """Budget accounting: trials started, epochs spent and held, the clock."""
+    """Budget accounting: trials started, epochs spent and held, the clock. An epoch on a
+    fraction of the training rows, or of a proxy, counts as that fraction of an epoch."""
 
     started: int = 0
-    spent: int = 0
-    held: int = 0
+    spent: float = 0
+    held: float = 0
     saved: int = 0
     deadline: float = float("inf")
     exhausted: bool = False
@@ -149,18 +154,53 @@ class SearchDriver:
         self.max_epochs = spec.space.max_epochs
         self.policy: StoppingPolicy = make_policy(spec.stopping.policy, self._policy_options())
         self.rungs = sorted({*self.policy.rungs(self.max_epochs), self.max_epochs})
-        self.searcher: Searcher = make_searcher(
-            spec.searcher,
-            spec.space,
-            spec.seed,
-            two_objectives=spec.two_objectives,
-            **spec.searcher_options,
+        fraction = spec.fidelity.data_fraction
+        self.data_fractions: Schedule = (
+            schedule(self.rungs, self.max_epochs, fraction.min, fraction.eta) if fraction else ()
+        )
+        self.searcher: Searcher = self._cheaper(
+            make_searcher(
+                spec.searcher,
+                spec.space,
+                spec.seed,
+                two_objectives=spec.two_objectives,
+                **spec.searcher_options,
+            )
         )
         self.curves: dict[int, list[float]] = {}
         self.finished: set[int] = set()
         self.active: dict[int, _Active] = {}
         self.best: float | None = None
         self.books = _Books()
+
+    def _cheaper(self, searcher: Searcher) -> Searcher:
+        """Proxy screening and warm start, as the spec asks, around the searcher."""
+        if self.spec.proxy is not None:
+            screen = PoolScreen(
+                self.spec.proxy, self.problem, self.store, self.job_id, self.spec.seed, self._spend
+            )
+            proxy = self.spec.proxy
+            searcher = ScreeningSearcher(
+                searcher, screen, pool=proxy.pool, n_keep=proxy.n_keep, record=screen.record
+            )
+        if self.spec.warm_start is not None:
+            searcher = WarmStartSearcher(searcher)
+        return searcher
+
+    def _spend(self, epochs: float) -> None:
+        self.books.spent += epochs
+
+    def _warm_start(self) -> None:
+        """Seed the searcher with the source job's best candidates, once per job."""
+        warm = self.spec.warm_start
+        if warm is None or not isinstance(self.searcher, WarmStartSearcher):
+            return
+        if self.searcher.seeded:
+            return  # looked up at the first start; a resumed job keeps what is left
+        with self.store.session() as s:
+            trials = db.warm_start_source(s, warm.job_id, warm.top)
+            seeds = [Candidate.model_validate(t.params) for t in trials]
+        self.searcher.add_seeds([c for c in seeds if self.spec.space.contains(c)])
 
     def _policy_options(self) -> dict[str, Any]:
         """The spec's options; curve extrapolation of R^2 gets R^2's bounds (below 0 allowed)."""
@@ -177,6 +217,7 @@ class SearchDriver:
             self.books.deadline = time.monotonic() + self.spec.budget.seconds
         self._resume()
         try:
+            self._warm_start()
             while True:
                 self._fill_slots()
                 if not self.active:
@@ -242,27 +283,33 @@ class SearchDriver:
             assert trial.seed is not None
             self.active[a.number] = a
             self.curves[a.number] = []
-            self.executor.start(TrialTask(a.number, candidate, int(trial.seed), self.max_epochs))
+            task = TrialTask(
+                a.number, candidate, int(trial.seed), self.max_epochs, self.data_fractions
+            )
+            self.executor.start(task)
             self._next_rung(a, done=0)
 
     def _next_rung(self, a: _Active, done: int) -> None:
         target = next(r for r in self.rungs if r > done)
+        fraction = fraction_for(self.data_fractions, target)
         if self.spec.budget.epochs is not None:
             left = self.spec.budget.epochs - self.books.spent - self.books.held
-            target = min(target, done + max(left, 0))
+            target = min(target, done + max(int(left / fraction + 1e-9), 0))
         if target <= done:
             self._end(a, "pruned", reason="epoch budget spent")
             return
-        a.reserved = target - done
+        a.reserved = (target - done) * fraction
         self.books.held += a.reserved
         self.executor.run(a.number, target)
 
     def _on_rung(self, result: RungResult) -> None:
         a = self.active[result.number]
         self.books.held -= a.reserved
-        self.books.spent += len(result.logs)
+        self.books.spent += len(result.logs) * result.data_fraction
         points = [
-            db.EpochPoint(x.epoch, x.train_loss, x.val_loss, x.val_metric, x.seconds)
+            db.EpochPoint(
+                x.epoch, x.train_loss, x.val_loss, x.val_metric, x.seconds, result.data_fraction
+            )
             for x in result.logs
         ]
         with self.store.session() as s:
@@ -355,7 +402,7 @@ class SearchDriver:
                     len(self.books.told),
                     self.spec.budget.trials,
                     self.best,
-                    self.books.spent,
+                    round(self.books.spent),
                     self.books.saved,
                 )
             )
@@ -375,9 +422,11 @@ class SearchDriver:
                 self.searcher.load_state(state["searcher"])
             self.books.told = set(state.get("told", []))
             trials = db.list_trials(s, self.job_id)
+            costs = db.epochs_cost(s, self.job_id)
+            self.books.spent += db.proxies_cost(s, self.job_id)
             for t in trials:
                 self.books.started += 1
-                self.books.spent += t.epochs_run or 0
+                self.books.spent += costs.get(t.id, 0.0)
                 retry = t.status == "failed" and t.attempt < DEFAULT_MAX_ATTEMPTS
                 if t.status == "running" or retry:
                     continue  # claim_retry trains it again, then it is told

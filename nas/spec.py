@@ -97,6 +97,40 @@ class PopulationSpec(_Spec):
     size: int = Field(32, ge=2, le=4096, description="trials trained at once, 2..4096")
 
 
+class DataFraction(_Spec):
+    """Successive halving over training rows: a trial starts on `min` of them and gets
+    `eta` times more at each rung it is promoted past, all of them in its last segment."""
+
+    min: float = Field(0.25, gt=0.0, le=1.0, description="share of training rows at first")
+    eta: float = Field(2.0, gt=1.0, le=100.0, description="growth of the share per rung")
+
+
+class FidelitySpec(_Spec):
+    data_fraction: DataFraction | None = None
+
+
+class ProxySpec(_Spec):
+    """Screen proposals by a scaled-down stand-in: of each pool of `pool` candidates the
+    searcher proposes, only the best `keep` share by the proxy's validation metric is
+    trained in full (the others are told to the searcher as pruned at the proxy's value)."""
+
+    width_scale: float = Field(0.25, gt=0.0, le=1.0, description="proxy width / full width")
+    epochs: int = Field(5, ge=1, le=10_000, description="epochs a proxy trains")
+    keep: float = Field(0.25, gt=0.0, le=1.0, description="share of each pool trained in full")
+    pool: int = Field(8, ge=2, le=1000, description="proposals screened together")
+
+    @property
+    def n_keep(self) -> int:
+        return max(1, round(self.keep * self.pool))
+
+
+class WarmStartSpec(_Spec):
+    """Seed the search with the top candidates of a finished job: they are trained first."""
+
+    job_id: int = Field(ge=1, le=2**31 - 1, description="a finished job of this store")
+    top: int = Field(5, ge=1, le=1000, description="how many of its best candidates")
+
+
 class JobSpec(_Spec):
     name: str = Field("search", min_length=1, max_length=200)
     dataset: DataSpec
@@ -117,6 +151,9 @@ class JobSpec(_Spec):
     backend: Literal["numpy", "cupy"] = Field(
         "numpy", description="the population trainer's arrays: numpy (CPU) or cupy (a GPU)"
     )
+    fidelity: FidelitySpec = FidelitySpec()
+    proxy: ProxySpec | None = None
+    warm_start: WarmStartSpec | None = None
 
     @field_validator("dataset", mode="before")
     @classmethod
@@ -148,6 +185,25 @@ class JobSpec(_Spec):
             raise ValueError(
                 f"backend {self.backend!r} trains populations: set population (e.g. "
                 "population: {size: 1024}), or use backend 'numpy'"
+            )
+        if self.population is not None and self.fidelity.data_fraction is not None:
+            raise ValueError(
+                "population and fidelity.data_fraction cannot be combined yet: a population "
+                "trains its members on the same rows; drop one of them"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _cheaper_evaluations(self) -> JobSpec:
+        if self.fidelity.data_fraction is not None and self.stopping.policy == "none":
+            raise ValueError(
+                "fidelity.data_fraction grows the data at rungs; stopping.policy 'none' has "
+                "none: choose asha, hyperband, median, patience, lce or lce+asha"
+            )
+        if self.proxy is not None and self.proxy.epochs > self.space.max_epochs:
+            raise ValueError(
+                f"proxy.epochs must lie within [1, space.max_epochs={self.space.max_epochs}]; "
+                f"got {self.proxy.epochs}"
             )
         return self
 

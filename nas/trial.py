@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nas.data import Split
+from nas.fidelity import FULL, Schedule, fraction_for, subsample
 from nas.nn import DivergenceWarning, EpochLog, MLPClassifier, MLPRegressor, to_bytes
 from nas.nn.population import fit_population
 from nas.space import Candidate
@@ -28,12 +29,14 @@ FAILED = "failed"
 
 @dataclass(frozen=True)
 class TrialTask:
-    """What to train: the candidate, its seed (from the job's seed) and its epoch budget."""
+    """What to train: the candidate, its seed (from the job's seed) and its epoch budget;
+    with a data-fraction fidelity, the share of training rows for each rung's epochs."""
 
     number: int
     candidate: Candidate
     seed: int
     max_epochs: int
+    data_fractions: Schedule = ()  # empty: every epoch on all training rows
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class RungResult:
     status: str  # running | diverged | failed
     error: str | None = None
     seconds: float = 0.0
+    data_fraction: float = FULL  # share of the training rows these epochs trained on
 
     @property
     def epochs_done(self) -> int:
@@ -86,29 +90,40 @@ class TrialRunner:
         if epochs <= 0:
             return RungResult(self.task.number, (), RUNNING)
         d = self.data
+        fraction = fraction_for(self.task.data_fractions, until_epoch)
         try:
+            X, y = self.training_data(fraction)
             self.model.set_params(max_iter=epochs)
             with warnings.catch_warnings():  # divergence is reported as the rung's status
                 warnings.simplefilter("ignore", DivergenceWarning)
-                self.model.fit(
-                    d.X_train, d.y_train, X_val=d.X_val, y_val=d.y_val, callback=logs.append
-                )
+                self.model.fit(X, y, X_val=d.X_val, y_val=d.y_val, callback=logs.append)
         except Exception as exc:  # a failing trial is recorded, never fatal to its job
-            return self._failed(logs, exc, time.perf_counter() - started)
-        return self._trained(logs, time.perf_counter() - started)
+            return self._failed(logs, exc, time.perf_counter() - started, fraction)
+        return self._trained(logs, time.perf_counter() - started, fraction)
 
     def epochs_to(self, until_epoch: int) -> int:
         """Epochs left to train to reach `until_epoch` (never past the trial's budget)."""
         return min(until_epoch, self.task.max_epochs) - self.epochs_done
 
-    def _failed(self, logs: list[EpochLog], exc: Exception, seconds: float) -> RungResult:
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return RungResult(self.task.number, tuple(logs), FAILED, detail, seconds)
+    def training_data(self, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+        """The training rows for `fraction`, drawn from the trial's seed (nested, stratified)."""
+        d = self.data
+        if fraction >= FULL:
+            return d.X_train, d.y_train
+        stratify = isinstance(self.model, MLPClassifier)
+        rows = subsample(d.y_train, fraction, self.task.seed, stratify)
+        return d.X_train[rows], d.y_train[rows]
 
-    def _trained(self, logs: list[EpochLog], seconds: float) -> RungResult:
+    def _failed(
+        self, logs: list[EpochLog], exc: Exception, seconds: float, fraction: float = FULL
+    ) -> RungResult:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return RungResult(self.task.number, tuple(logs), FAILED, detail, seconds, fraction)
+
+    def _trained(self, logs: list[EpochLog], seconds: float, fraction: float = FULL) -> RungResult:
         self.epochs_done += len(logs)
         status = DIVERGED if self.model.status_ == "diverged" else RUNNING
-        return RungResult(self.task.number, tuple(logs), status, None, seconds)
+        return RungResult(self.task.number, tuple(logs), status, None, seconds, fraction)
 
     def outcome(self, keep_model: bool) -> TrialOutcome:
         """Test metric (reported, never used for a choice) and the model's npz bytes."""

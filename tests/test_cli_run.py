@@ -58,3 +58,16 @@ def test_run_help_documents_the_overrides():
     )
     for flag in ("--searcher", "--trials", "--seed", "--db", "--out"):
         assert flag in done.stdout
+
+
+def test_a_warm_start_from_a_missing_job_is_refused_before_any_job_exists(tmp_path, capsys):
+    from nas import store as db
+
+    spec = tmp_path / "warm.yaml"
+    spec.write_text("dataset: iris\nwarm_start: {job_id: 7, top: 2}\n")
+    url = f"sqlite:///{tmp_path / 'nas.db'}"
+    assert main(["run", str(spec), "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "warm_start.job_id: no job with id 7" in err
+    with db.open_store(url).session() as s:
+        assert db.count_jobs(s) == 0

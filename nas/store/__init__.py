@@ -21,6 +21,7 @@ from nas.store.export import export_csv, export_json
 from nas.store.jobs import (
     RUNNER_LOST,
     ReapReport,
+    WarmStartError,
     cancel_job,
     claim_job,
     count_jobs,
@@ -34,9 +35,11 @@ from nas.store.jobs import (
     reap_stale,
     release_job,
     save_searcher_state,
+    warm_start_source,
 )
 from nas.store.migrate import current_revision, ensure_schema, head_revision, upgrade
-from nas.store.models import Dataset, Epoch, Job, Model, Trial
+from nas.store.models import Dataset, Epoch, Job, Model, Proxy, Trial
+from nas.store.proxies import count_proxies, list_proxies, proxies_cost, record_proxies
 from nas.store.queries import JobSummary, job_summary, leaderboard, param_importance, pareto_front
 from nas.store.session import Store, open_store
 from nas.store.trials import (
@@ -46,6 +49,7 @@ from nas.store.trials import (
     curve,
     curves_after,
     end_trial,
+    epochs_cost,
     get_trial,
     heartbeat_trial,
     list_trials,
@@ -67,7 +71,9 @@ __all__ = [
     "Job",
     "JobSummary",
     "Model",
+    "Proxy",
     "ReapReport",
+    "WarmStartError",
     "Store",
     "StoreUnavailable",
     "Trial",
@@ -78,6 +84,7 @@ __all__ = [
     "claim_retry",
     "count_datasets",
     "count_jobs",
+    "count_proxies",
     "count_trials",
     "create_job",
     "current_revision",
@@ -86,6 +93,7 @@ __all__ = [
     "database_url",
     "delete_job",
     "end_trial",
+    "epochs_cost",
     "ensure_schema",
     "export_csv",
     "export_json",
@@ -102,6 +110,7 @@ __all__ = [
     "leaderboard",
     "list_datasets",
     "list_jobs",
+    "list_proxies",
     "list_trials",
     "load_model",
     "make_engine",
@@ -109,7 +118,9 @@ __all__ = [
     "page_trials",
     "param_importance",
     "pareto_front",
+    "proxies_cost",
     "reap_stale",
+    "record_proxies",
     "record_epoch",
     "record_epochs",
     "release_job",
@@ -119,4 +130,5 @@ __all__ = [
     "trial_status",
     "trials_for_update",
     "upgrade",
+    "warm_start_source",
 ]

@@ -30,11 +30,35 @@ class ReapReport:
 
 
 def create_job(session: Session, *, name: str, spec: dict[str, Any], seed: int = 0) -> Job:
-    """Queue a new job; runners pick it up with claim_job."""
-    job = Job(name=name, spec=spec, seed=seed, status="queued")
+    """Queue a new job; runners pick it up with claim_job. A warm start's source is linked."""
+    source = (spec.get("warm_start") or {}).get("job_id")
+    if source is not None and session.get(Job, source) is None:
+        source = None  # gone: the driver refuses the job, saying so
+    job = Job(name=name, spec=spec, seed=seed, status="queued", warm_start_job_id=source)
     session.add(job)
     session.commit()
     return job
+
+
+class WarmStartError(ValueError):
+    """The job named to seed another does not exist or has not finished."""
+
+
+def warm_start_source(session: Session, job_id: int, top: int) -> list[Trial]:
+    """The `top` finished trials of finished job `job_id`, best first; WarmStartError if the
+    job is missing or not finished (its ranking could still change)."""
+    job = get_job(session, job_id)
+    if job is None:
+        raise WarmStartError(f"no job with id {job_id} to warm-start from")
+    if job.status != "finished":
+        raise WarmStartError(f"job {job_id} is {job.status}; only a finished job can seed another")
+    query = (
+        select(Trial)
+        .where(Trial.job_id == job_id, Trial.status == "finished", Trial.val_metric.is_not(None))
+        .order_by(Trial.val_metric.desc(), Trial.number)
+        .limit(top)
+    )
+    return list(session.scalars(query))
 
 
 def get_job(session: Session, job_id: int) -> Job | None:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -103,6 +104,10 @@ class Job(Base):
     heartbeat: Mapped[datetime | None]
     runner: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
+    # the finished job whose top candidates seeded this one (spec.warm_start), if any (0004)
+    warm_start_job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nas_jobs.id", ondelete="SET NULL")
+    )
 
 
 class Trial(Base):
@@ -155,6 +160,28 @@ class Epoch(Base):
     val_loss: Mapped[float | None] = mapped_column(Float)
     val_metric: Mapped[float | None] = mapped_column(Float)
     seconds: Mapped[float | None] = mapped_column(Float)
+    # share of the training rows this epoch trained on (data-fraction fidelity, 0003)
+    data_fraction: Mapped[float] = mapped_column(Float, default=1.0, server_default="1.0")
+
+
+class Proxy(Base):
+    """A scaled-down stand-in trained to screen a candidate (spec.proxy), and whether the
+    candidate was kept for full training; the full trial, if any, has the same params."""
+
+    __tablename__ = PREFIX + "proxies"
+    __table_args__ = (UniqueConstraint("job_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey(Job.id, ondelete="CASCADE"))
+    number: Mapped[int]
+    params: Mapped[dict[str, Any]]  # the full candidate's
+    width_scale: Mapped[float] = mapped_column(Float)
+    epochs: Mapped[int]
+    n_params: Mapped[int]  # the proxy's
+    val_metric: Mapped[float | None] = mapped_column(Float)
+    cost: Mapped[float] = mapped_column(Float)  # in full-candidate epochs
+    kept: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Model(Base):

@@ -51,6 +51,7 @@ class EpochPoint:
     val_loss: float | None = None
     val_metric: float | None = None
     seconds: float | None = None
+    data_fraction: float = 1.0  # share of the training rows the epoch trained on
 
 
 def start_trial(
@@ -165,11 +166,12 @@ def _upsert_epochs(session: Session, trial_id: int, points: Sequence[EpochPoint]
             "val_loss": _nan_to_none(p.val_loss),
             "val_metric": _nan_to_none(p.val_metric),
             "seconds": _nan_to_none(p.seconds),
+            "data_fraction": p.data_fraction,
         }
         for p in points
     ]
     statement = insert(Epoch)
-    updated = ("train_loss", "val_loss", "val_metric", "seconds")
+    updated = ("train_loss", "val_loss", "val_metric", "seconds", "data_fraction")
     statement = statement.on_conflict_do_update(
         index_elements=["trial_id", "epoch"],
         set_={name: statement.excluded[name] for name in updated},
@@ -348,7 +350,14 @@ def count_trials(session: Session, job_id: int) -> int:
 
 
 _CURVE = (
-    select(Epoch.epoch, Epoch.train_loss, Epoch.val_loss, Epoch.val_metric, Epoch.seconds)
+    select(
+        Epoch.epoch,
+        Epoch.train_loss,
+        Epoch.val_loss,
+        Epoch.val_metric,
+        Epoch.seconds,
+        Epoch.data_fraction,
+    )
     .where(Epoch.trial_id == bindparam("trial_id"), Epoch.epoch > bindparam("after_epoch"))
     .order_by(Epoch.epoch)
     .limit(bindparam("limit"))
@@ -403,3 +412,14 @@ def curves_after(
             epochs.append(epoch)
             values.append(value)
     return out
+
+
+def epochs_cost(session: Session, job_id: int) -> dict[int, float]:
+    """Epochs each trial of a job trained, in full-data epochs (a quarter-data epoch: 0.25)."""
+    query = (
+        select(Epoch.trial_id, func.sum(Epoch.data_fraction))
+        .join(Trial, Trial.id == Epoch.trial_id)
+        .where(Trial.job_id == job_id)
+        .group_by(Epoch.trial_id)
+    )
+    return {trial_id: float(cost) for trial_id, cost in session.execute(query)}

@@ -52,6 +52,7 @@ def test_json_holds_job_trials_and_curves(session: Session) -> None:
         "val_loss": 0.4,
         "val_metric": 0.75,
         "seconds": None,
+        "data_fraction": 1.0,  # all training rows unless a data-fraction fidelity is on
     }
     lean = io.StringIO()
     export_json(session, job_id, lean, curves=False)

@@ -21,7 +21,7 @@ from nas.store import (
 from nas.store.migrate import VERSION_TABLE, include_object
 from nas.store.models import Base
 
-TABLES = {"nas_datasets", "nas_jobs", "nas_trials", "nas_epochs", "nas_models"}
+TABLES = {"nas_datasets", "nas_jobs", "nas_trials", "nas_epochs", "nas_models", "nas_proxies"}
 
 
 def test_upgrade_from_empty_creates_every_table(db_url: str) -> None:

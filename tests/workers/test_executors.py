@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from nas import store as db
 from nas.executors import Executor, LocalExecutor
+from nas.fidelity import schedule
 from nas.nn import from_bytes
 from nas.space import Candidate
 from nas.trial import FAILED, RUNNING, RungResult, TrialRunner, TrialTask
@@ -96,6 +97,19 @@ def test_a_promoted_trial_continues_instead_of_retraining(executor, digits):
     assert [x.epoch for x in second.logs] == list(range(3, EPOCHS + 1))
     straight = TrialRunner(_task(0), digits, True).advance(EPOCHS)
     assert _points(first) + _points(second) == _points(straight)
+
+
+def test_a_data_fraction_schedule_trains_the_reference_rows(executor, digits):
+    task = TrialTask(0, CANDIDATES[0], 1000, EPOCHS, schedule([2], EPOCHS, low=0.25, eta=2))
+    executor.start(task)
+    executor.run(0, 2)
+    first = _drain(executor, 1)[0]
+    executor.run(0, EPOCHS)
+    second = _drain(executor, 1)[0]
+    assert (first.data_fraction, second.data_fraction) == (0.25, 1.0)
+    reference = TrialRunner(task, digits, True)
+    assert _points(first) == _points(reference.advance(2))
+    assert _points(second) == _points(reference.advance(EPOCHS))
 
 
 def test_finish_returns_the_test_metric_and_a_model_that_predicts(executor, digits):
