@@ -44,18 +44,26 @@ SPACE = {
 }
 
 
-def run_one(dataset: str, searcher: str, seed: int, trials: int, epochs: int, folder: Path):
-    spec = JobSpec.model_validate(
-        {
-            "name": f"{dataset}-{searcher}-{seed}",
-            "dataset": dataset,
-            "space": SPACE,
-            "searcher": searcher,
-            "stopping": {"policy": "asha", "options": {"min_epochs": 2}},
-            "budget": {"trials": trials, "epochs": epochs},
-            "seed": seed,
-        }
-    )
+def run_one(
+    dataset: str,
+    searcher: str,
+    seed: int,
+    trials: int,
+    epochs: int,
+    folder: Path,
+    overrides: dict | None = None,
+):
+    """One search; `overrides` replace top-level spec fields (a method in methods.py)."""
+    raw = {
+        "name": f"{dataset}-{searcher}-{seed}",
+        "dataset": dataset,
+        "space": SPACE,
+        "searcher": searcher,
+        "stopping": {"policy": "asha", "options": {"min_epochs": 2}},
+        "budget": {"trials": trials, "epochs": epochs},
+        "seed": seed,
+    }
+    spec = JobSpec.model_validate({**raw, **(overrides or {})})
     store = db.open_store(f"sqlite:///{folder / f'{spec.name}.db'}")
     job_id = submit_and_claim(store, spec, "bench")
     started = time.perf_counter()

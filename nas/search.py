@@ -147,6 +147,9 @@ class SearchDriver:
             two_objectives=spec.two_objectives,
             **spec.searcher_options,
         )
+        prepare = getattr(self.searcher, "prepare", None)
+        if prepare is not None:  # a searcher that learns from the data itself (darts)
+            prepare(self.problem.data, self.problem.classification)
         self.curves: dict[int, list[float]] = {}
         self.finished: set[int] = set()
         self.active: dict[int, _Active] = {}

@@ -1,0 +1,110 @@
+"""Screening proposals with the learned predictor: draw a pool, train only the predicted best.
+
+Wraps any searcher (TPE, evolution). Until min_trials trials with a curve have been told,
+asks pass straight through. From then on each ask draws `pool` proposals from the wrapped
+searcher, ranks them by predicted final metric, and returns the best; the others are told
+back as failed, so the wrapped searcher never learns from them (TPE treats a failed trial as
+no evidence, evolution never breeds from one) and never proposes them again. Each screened
+out proposal is a network not trained: the epochs saved.
+
+The predictor is refitted whenever a new curve has been told since the last fit, so it is
+not part of the state: the told curves are, and a resumed search refits from them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from nas.searchers.base import Observation, Searcher, SpaceExhaustedError
+from nas.searchers.predictor import PerformancePredictor
+from nas.space import Candidate, SearchSpace
+
+
+class ScreenedSearcher:
+    """Another searcher's proposals, screened by a PerformancePredictor fitted on told trials."""
+
+    def __init__(
+        self,
+        base: Searcher,
+        space: SearchSpace,
+        seed: int,
+        *,
+        pool: int = 8,
+        min_trials: int = 10,
+        model: str = "forest",
+    ) -> None:
+        if not (isinstance(pool, int) and 1 <= pool <= 100):
+            raise ValueError(f"pool must be an integer within [1, 100]; got {pool!r}")
+        if not (isinstance(min_trials, int) and min_trials >= 2):
+            raise ValueError(f"min_trials must be an integer >= 2; got {min_trials!r}")
+        if len(base.objectives) > 1:
+            raise ValueError("the predictor screens by one objective; use tpe, evolution or nsga2")
+        self.base = base
+        self.objectives = base.objectives
+        self.pool = pool
+        self.min_trials = min_trials
+        self.predictor = PerformancePredictor(space, seed, model)
+        self.history: list[tuple[Candidate, tuple[float, ...]]] = []  # told curves
+        self.screened_out = 0
+        self._fitted_on = 0
+
+    def ask(self) -> Candidate:
+        if len(self.history) < self.min_trials or self.pool == 1:
+            return self.base.ask()
+        proposals: list[Candidate] = []
+        try:
+            for _ in range(self.pool):
+                proposals.append(self.base.ask())
+        except SpaceExhaustedError:
+            if not proposals:
+                raise
+        best = int(np.argmax(self._predict(proposals)))
+        for i, rejected in enumerate(proposals):
+            if i != best:
+                self.base.tell(rejected, Observation(rejected, "failed", None, 0, 0))
+                self.screened_out += 1
+        return proposals[best]
+
+    def _predict(self, proposals: list[Candidate]) -> np.ndarray:
+        if self._fitted_on != len(self.history):
+            self.predictor.fit(self.history)
+            self._fitted_on = len(self.history)
+        return self.predictor.predict(proposals)
+
+    def tell(self, candidate: Candidate, observation: Observation) -> None:
+        self.base.tell(candidate, observation)
+        curve = tuple(float(v) for v in observation.curve)
+        if observation.status in ("finished", "pruned") and any(math.isfinite(v) for v in curve):
+            self.history.append((candidate, curve))
+
+    def state(self) -> dict[str, Any]:
+        base = self.base.state()
+        history = [
+            {
+                "candidate": c.model_dump(mode="json"),
+                "curve": [v if math.isfinite(v) else None for v in curve],
+            }
+            for c, curve in self.history
+        ]
+        return {
+            "keys": base["keys"],
+            "pending": base["pending"],
+            "base": base,
+            "history": history,
+            "screened_out": self.screened_out,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.base.load_state(state["base"])
+        self.history = [
+            (
+                Candidate.model_validate(h["candidate"]),
+                tuple(math.nan if v is None else float(v) for v in h["curve"]),
+            )
+            for h in state["history"]
+        ]
+        self.screened_out = int(state["screened_out"])
+        self._fitted_on = 0
