@@ -5,8 +5,10 @@ Trained on the trials a search has told, it ranks proposals before any of them t
 prediction"). Each trial gives a few rows, one per checkpoint epoch e of its curve, with the
 fidelity log(e) / log(max_epochs) as one more feature: so the many trials a stopping policy
 prunes after a few epochs teach the model too, not only the few that finish. A prediction
-asks for fidelity 1 (the final epoch). When a candidate's early curve is known, the
-prediction is its last observed value plus the gain the model expects from there to the end.
+asks for fidelity 1 (the final epoch). When a candidate's early curve is known, a second
+model, fitted on the trials that finished, adds to its last observed value the gain it
+expects from there to the end (the candidate, the point's fidelity and value -> final minus
+value): the observed value carries the trial's own luck, which no model of the choices can.
 
 Two models, chosen by benchmarks/methods.py's measured rank correlation: a random forest
 (scikit-learn) and a small ensemble of our own MLPRegressor.
@@ -39,6 +41,8 @@ def encode(candidate: Candidate, space: SearchSpace) -> list[float]:
         float(candidate.batch_norm),
         math.log10(candidate.learning_rate),
         math.log2(candidate.batch_size),
+        # how far a fixed number of epochs moves the weights: rate per example seen
+        math.log10(candidate.learning_rate / candidate.batch_size),
     ]
     return features
 
@@ -57,7 +61,8 @@ class PerformancePredictor:
         self.space = space
         self.seed = seed
         self.model = model
-        self._members: list = []
+        self._members: list = []  # candidate, fidelity -> metric at that fidelity
+        self._curve_members: list = []  # candidate, fidelity, metric there -> final metric
 
     def _fidelity(self, epoch: int) -> float:
         top = self.space.max_epochs
@@ -68,16 +73,26 @@ class PerformancePredictor:
 
     def fit(self, trials: Sequence[tuple[Candidate, Sequence[float]]]) -> int:
         """Learn from each trial's curve at its checkpoints; returns the rows used."""
-        X, y = [], []
+        X, y, X_curve, y_curve = [], [], [], []
         for candidate, curve in trials:
+            final = curve[-1] if len(curve) == self.space.max_epochs else math.nan
             for epoch in checkpoints(len(curve)):
-                value = curve[epoch - 1] if epoch >= 1 else math.nan
-                if math.isfinite(value):
-                    X.append(self._row(candidate, epoch))
-                    y.append(float(value))
+                value = curve[epoch - 1]
+                if not math.isfinite(value):
+                    continue
+                X.append(self._row(candidate, epoch))
+                y.append(float(value))
+                if math.isfinite(final) and epoch < len(curve):
+                    X_curve.append([*X[-1], float(value)])
+                    y_curve.append(float(final - value))
         if len(y) < 2:
             raise ValueError(f"the predictor needs at least 2 finite curve points; got {len(y)}")
         self._members = _fit(self.model, np.asarray(X), np.asarray(y), self.seed)
+        self._curve_members = (
+            _fit(self.model, np.asarray(X_curve), np.asarray(y_curve), self.seed)
+            if len(y_curve) >= 2
+            else []
+        )
         return len(y)
 
     @property
@@ -89,22 +104,21 @@ class PerformancePredictor:
         candidates: Sequence[Candidate],
         curves: Sequence[Sequence[float]] | None = None,
     ) -> np.ndarray:
-        """Predicted final metrics; with early curves, the last value plus the expected gain."""
+        """Predicted final metrics, from the candidates alone or with their early curves."""
         if not self._members:
             raise RuntimeError("predict() before fit()")
-        final = self._mean([self._row(c, self.space.max_epochs) for c in candidates])
-        if curves is None:
+        final = _mean(self._members, [self._row(c, self.space.max_epochs) for c in candidates])
+        if curves is None or not self._curve_members:
             return final
         seen = [_last_finite(curve) for curve in curves]
-        early_rows = [self._row(c, max(n, 1)) for c, (n, _) in zip(candidates, seen)]
-        early = self._mean(early_rows)
-        known = np.array([n > 0 for n, _ in seen])
-        last = np.array([v for _, v in seen])
-        return np.where(known, last + final - early, final)
+        rows = [[*self._row(c, max(n, 1)), v if n else 0.0] for c, (n, v) in zip(candidates, seen)]
+        with_curve = np.array([v for _, v in seen]) + _mean(self._curve_members, rows)
+        return np.where([n > 0 for n, _ in seen], with_curve, final)
 
-    def _mean(self, rows: list[list[float]]) -> np.ndarray:
-        X = np.asarray(rows)
-        return np.mean([m.predict(X) for m in self._members], axis=0)
+
+def _mean(members: list, rows: list[list[float]]) -> np.ndarray:
+    X = np.asarray(rows)
+    return np.mean([m.predict(X) for m in members], axis=0)
 
 
 def _last_finite(curve: Sequence[float]) -> tuple[int, float]:
@@ -120,7 +134,7 @@ def _fit(model: str, X: np.ndarray, y: np.ndarray, seed: int) -> list:
         from sklearn.ensemble import RandomForestRegressor
 
         forest = RandomForestRegressor(
-            n_estimators=100, min_samples_leaf=2, max_features=0.5, random_state=seed % 2**32
+            n_estimators=100, min_samples_leaf=2, random_state=seed % 2**32
         )
         return [forest.fit(X, y)]
     from nas.nn import MLPRegressor
