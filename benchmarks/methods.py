@@ -20,7 +20,7 @@ saved: proposals screened out, their cost at the run's mean epochs per trial, an
 epochs the screened search needed to reach the plain search's final best.
 
     python benchmarks/methods.py [--datasets digits wine breast_cancer] [--seeds 0 1]
-        [--methods random tpe ...] [--trials 40] [--epochs 400]
+        [--methods random tpe ...] [--trials 100] [--epochs 400]
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=["digits", "wine", "breast_cancer"])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
-    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--trials", type=int, default=100, help="enough that epochs bind")
     parser.add_argument("--epochs", type=int, default=400, help="epoch budget per search")
     args = parser.parse_args()
     set_num_threads(1)

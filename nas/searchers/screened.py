@@ -7,8 +7,10 @@ back as failed, so the wrapped searcher never learns from them (TPE treats a fai
 no evidence, evolution never breeds from one) and never proposes them again. Each screened
 out proposal is a network not trained: the epochs saved.
 
-The predictor is refitted whenever a new curve has been told since the last fit, so it is
-not part of the state: the told curves are, and a resumed search refits from them.
+The predictor is refitted once the told curves have grown by a tenth since the last fit
+(at least one), so a long search does not pay a fit per trial. The model is not part of
+the state: the told curves are, with how many of them the last fit used, and a resumed
+search refits on exactly those, so it goes on as if never stopped.
 """
 
 from __future__ import annotations
@@ -69,7 +71,10 @@ class ScreenedSearcher:
         return proposals[best]
 
     def _predict(self, proposals: list[Candidate]) -> np.ndarray:
-        if self._fitted_on != len(self.history):
+        if self._fitted_on and not self.predictor.fitted:  # resumed: the fit it had
+            self.predictor.fit(self.history[: self._fitted_on])
+        grown = len(self.history) - self._fitted_on >= max(1, self._fitted_on // 10)
+        if grown or not self.predictor.fitted:
             self.predictor.fit(self.history)
             self._fitted_on = len(self.history)
         return self.predictor.predict(proposals)
@@ -95,6 +100,7 @@ class ScreenedSearcher:
             "base": base,
             "history": history,
             "screened_out": self.screened_out,
+            "fitted_on": self._fitted_on,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -107,4 +113,7 @@ class ScreenedSearcher:
             for h in state["history"]
         ]
         self.screened_out = int(state["screened_out"])
-        self._fitted_on = 0
+        self._fitted_on = int(state["fitted_on"])
+        self.predictor = PerformancePredictor(
+            self.predictor.space, self.predictor.seed, self.predictor.model
+        )
