@@ -24,6 +24,7 @@ import numpy as np
 from nas.data import Split
 from nas.searchers.base import Observation, Proposals
 from nas.searchers.grid import shaped, width_grid
+from nas.searchers.options import check_number
 from nas.searchers.supernet import Supernet
 from nas.space import Candidate, SearchSpace
 
@@ -69,13 +70,10 @@ class DartsSearcher:
                 f"darts trains a supernet of the widest layers: width must lie within "
                 f"[1, {MAX_SUPERNET_WIDTH}] for darts; got {list(space.width)}"
             )
-        if not (isinstance(epochs, int) and 1 <= epochs <= 1000):
-            raise ValueError(f"epochs must be an integer within [1, 1000]; got {epochs!r}")
-        if not (isinstance(top_k, int) and 1 <= top_k <= 100):
-            raise ValueError(f"top_k must be an integer within [1, 100]; got {top_k!r}")
-        for name, lr in (("weight_lr", weight_lr), ("arch_lr", arch_lr)):
-            if not 0.0 < lr <= 1.0:
-                raise ValueError(f"{name} must lie within (0, 1]; got {lr}")
+        check_number("epochs", epochs, 1, 1000, integer=True)
+        check_number("top_k", top_k, 1, 100, integer=True)
+        check_number("weight_lr", weight_lr, 0.0, 1.0, open_low=True)
+        check_number("arch_lr", arch_lr, 0.0, 1.0, open_low=True)
         self.space = space
         self.seed = seed
         self.objectives: tuple[str, ...] = ("value",)

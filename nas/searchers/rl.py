@@ -24,6 +24,7 @@ import numpy as np
 
 from nas.searchers.base import MAX_DRAWS, Observation, Proposals
 from nas.searchers.grid import linear_grid, log_grid, shaped, width_grid
+from nas.searchers.options import check_number
 from nas.space import Candidate, SearchSpace
 
 ADVANTAGE_CLIP = 3.0
@@ -66,14 +67,10 @@ class ReinforceSearcher:
     ) -> None:
         if two_objectives:
             raise ValueError("rl optimizes one objective; use nsga2, tpe or evolution")
-        if not 0.0 < policy_lr <= 10.0:
-            raise ValueError(f"policy_lr must lie within (0, 10]; got {policy_lr}")
-        if not 0.0 <= baseline_decay < 1.0:
-            raise ValueError(f"baseline_decay must lie within [0, 1); got {baseline_decay}")
-        if not 0.0 <= entropy <= 1.0:
-            raise ValueError(f"entropy must lie within [0, 1]; got {entropy}")
-        if not (isinstance(bins, int) and 2 <= bins <= 20):
-            raise ValueError(f"bins must be an integer within [2, 20]; got {bins!r}")
+        check_number("policy_lr", policy_lr, 0.0, 10.0, open_low=True)
+        check_number("baseline_decay", baseline_decay, 0.0, 0.999)
+        check_number("entropy", entropy, 0.0, 1.0)
+        check_number("bins", bins, 2, 20, integer=True)
         self.space = space
         self.objectives: tuple[str, ...] = ("value",)
         self.policy_lr = policy_lr

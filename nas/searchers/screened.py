@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from nas.searchers.base import Observation, Searcher, SpaceExhaustedError
+from nas.searchers.options import check_number
 from nas.searchers.predictor import PerformancePredictor
 from nas.space import Candidate, SearchSpace
 
@@ -38,10 +39,8 @@ class ScreenedSearcher:
         min_trials: int = 10,
         model: str = "forest",
     ) -> None:
-        if not (isinstance(pool, int) and 1 <= pool <= 100):
-            raise ValueError(f"pool must be an integer within [1, 100]; got {pool!r}")
-        if not (isinstance(min_trials, int) and min_trials >= 2):
-            raise ValueError(f"min_trials must be an integer >= 2; got {min_trials!r}")
+        check_number("pool", pool, 1, 100, integer=True)
+        check_number("min_trials", min_trials, 2, 100_000, integer=True)
         if len(base.objectives) > 1:
             raise ValueError("the predictor screens by one objective; use tpe, evolution or nsga2")
         self.base = base

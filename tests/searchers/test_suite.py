@@ -132,6 +132,8 @@ def test_unknown_searcher_names_the_allowed_ones() -> None:
         ("cmaes", {}, True, "cmaes"),
         ("rl", {"policy_lr": 0.0}, False, "policy_lr"),
         ("rl", {"bins": 1}, False, "bins"),
+        ("rl", {"entropy": "high"}, False, "entropy"),
+        ("darts", {"epochs": True}, False, "epochs"),
         ("rl", {}, True, "rl"),
         ("darts", {"top_k": 0}, False, "top_k"),
         ("darts", {"arch_lr": 2.0}, False, "arch_lr"),
