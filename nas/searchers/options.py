@@ -8,21 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from nas.nn.validation import check_range
+
 
 def check_number(
-    name: str,
-    value: Any,
-    low: float,
-    high: float,
-    *,
-    open_low: bool = False,
-    integer: bool = False,
+    name: str, value: Any, low: float, high: float, *, open_low: bool = False, integer: bool = False
 ) -> None:
-    """ValueError unless value is a number (an integer if asked) within the range."""
-    kinds = (int,) if integer else (int, float)
-    interval = f"{'(' if open_low else '['}{low:g}, {high:g}]"
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        kind = "an integer" if integer else "a number"
-        raise ValueError(f"{name} must be {kind} within {interval}; got {value!r}")
-    if not ((low < value if open_low else low <= value) and value <= high):
-        raise ValueError(f"{name} must lie within {interval}; got {value!r}")
+    """The trainer's check_range, and for a count, that it is a whole number."""
+    if integer and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"{name} must be an integer in [{low}, {high}]; got {value!r}")
+    check_range(name, value, low, high, low_open=open_low)
