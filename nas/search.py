@@ -158,15 +158,17 @@ class SearchDriver:
         self.data_fractions: Schedule = (
             schedule(self.rungs, self.max_epochs, fraction.min, fraction.eta) if fraction else ()
         )
-        self.searcher: Searcher = self._cheaper(
-            make_searcher(
-                spec.searcher,
-                spec.space,
-                spec.seed,
-                two_objectives=spec.two_objectives,
-                **spec.searcher_options,
-            )
+        base = make_searcher(
+            spec.searcher,
+            spec.space,
+            spec.seed,
+            two_objectives=spec.two_objectives,
+            **spec.searcher_options,
         )
+        prepare = getattr(base, "prepare", None)
+        if prepare is not None:  # a searcher that learns from the data itself (darts)
+            prepare(self.problem.data, self.problem.classification)
+        self.searcher: Searcher = self._cheaper(base)  # wrappers see no data: prepare first
         self.curves: dict[int, list[float]] = {}
         self.finished: set[int] = set()
         self.active: dict[int, _Active] = {}

@@ -8,11 +8,12 @@ import math
 import numpy as np
 import pytest
 
+from nas.data import Split, load_builtin, split
 from nas.searchers import SEARCHERS, Observation, Searcher, make_searcher
 from nas.space import Candidate, SearchSpace
 
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
-ONE_OBJECTIVE_ONLY = {"cmaes"}
+ONE_OBJECTIVE_ONLY = {"cmaes", "rl", "darts", "tpe+predictor", "evolution+predictor"}
 
 # (searcher name, two objectives): every searcher, and each again with two objectives
 CASES = [
@@ -59,11 +60,26 @@ def status_of(step: int) -> str:
     return {3: "pruned", 5: "failed", 7: "diverged"}.get(step % 9, "finished")
 
 
+OPTIONS: dict[str, dict[str, object]] = {
+    "evolution": {"population": 6, "sample_size": 3},
+    "evolution+predictor": {"population": 6, "sample_size": 3, "pool": 4, "min_trials": 5},
+    "tpe+predictor": {"pool": 4, "min_trials": 5},
+    "nsga2": {"population_size": 6},
+    "darts": {"epochs": 2},
+}
+
+
+def tiny_split() -> Split:
+    """A small two-class problem for searchers that learn from data (darts)."""
+    return split(load_builtin("moons", seed=0), seed=0)
+
+
 def build(name: str, two: bool, space: SearchSpace = RICH, seed: int = 0) -> Searcher:
-    options = {"population": 6, "sample_size": 3} if name == "evolution" else {}
-    if name == "nsga2":
-        options = {"population_size": 6}
-    return make_searcher(name, space, seed, two_objectives=two, **options)
+    searcher = make_searcher(name, space, seed, two_objectives=two, **OPTIONS.get(name, {}))
+    prepare = getattr(searcher, "prepare", None)
+    if prepare is not None:
+        prepare(tiny_split(), True)
+    return searcher
 
 
 def run(searcher: Searcher, n: int, start: int = 0) -> list[Candidate]:

@@ -130,6 +130,19 @@ def test_unknown_searcher_names_the_allowed_ones() -> None:
         ("tpe", {"population": 10}, False, "population"),
         ("random", {"seed_offset": 1}, False, "seed_offset"),
         ("cmaes", {}, True, "cmaes"),
+        ("rl", {"policy_lr": 0.0}, False, "policy_lr"),
+        ("rl", {"bins": 1}, False, "bins"),
+        ("rl", {"entropy": "high"}, False, "entropy"),
+        ("darts", {"epochs": True}, False, "epochs"),
+        ("rl", {}, True, "rl"),
+        ("darts", {"top_k": 0}, False, "top_k"),
+        ("darts", {"arch_lr": 2.0}, False, "arch_lr"),
+        ("darts", {}, True, "darts"),
+        ("tpe+predictor", {"pool": 0}, False, "pool"),
+        ("tpe+predictor", {"min_trials": 1}, False, "min_trials"),
+        ("evolution+predictor", {"model": "svm"}, False, "model"),
+        ("evolution+predictor", {"population": 1}, False, "population"),
+        ("tpe+predictor", {}, True, "predictor"),
     ],
 )
 def test_bad_options_are_refused_by_name(
@@ -140,7 +153,10 @@ def test_bad_options_are_refused_by_name(
 
 
 def test_every_searcher_is_registered_with_its_options() -> None:
-    assert set(SEARCHERS) == {"random", "tpe", "optuna-random", "cmaes", "gp", "nsga2", "evolution"}
+    assert set(SEARCHERS) == {
+        "random", "tpe", "optuna-random", "cmaes", "gp", "nsga2", "evolution",
+        "rl", "darts", "tpe+predictor", "evolution+predictor",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(
