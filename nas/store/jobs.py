@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from nas.store._sql import rows_changed
 from nas.store.models import Job, Trial, utcnow
+from nas.store.versions import bump_job
 
 RUNNER_LOST = "runner lost: no heartbeat"
 FINAL_JOB_STATUSES = ("finished", "failed", "cancelled")
@@ -106,7 +107,7 @@ def release_job(session: Session, job_id: int, *, runner: str) -> bool:
     statement = (
         update(Job)
         .where(_owned(job_id, runner))
-        .values(status="queued", runner=None, heartbeat=None)
+        .values(status="queued", runner=None, heartbeat=None, version=Job.version + 1)
         .execution_options(synchronize_session=False)
     )
     done = rows_changed(session, statement)
@@ -143,6 +144,7 @@ def claim_job(
             started=func.coalesce(Job.started, now),
             heartbeat=now,
             error=None,
+            version=Job.version + 1,
         )
         .returning(Job.id)
         .execution_options(synchronize_session=False)
@@ -192,7 +194,9 @@ def finish_job(
     statement = (
         update(Job)
         .where(_owned(job_id, runner))
-        .values(status=status, finished=utcnow(), heartbeat=None, error=error)
+        .values(
+            status=status, finished=utcnow(), heartbeat=None, error=error, version=Job.version + 1
+        )
     )
     owned = rows_changed(session, statement.execution_options(synchronize_session=False))
     session.commit()
@@ -204,7 +208,7 @@ def cancel_job(session: Session, job_id: int) -> bool:
     statement = (
         update(Job)
         .where(Job.id == job_id, Job.status.in_(("queued", "running")))
-        .values(status="cancelled", finished=utcnow(), runner=None)
+        .values(status="cancelled", finished=utcnow(), runner=None, version=Job.version + 1)
     )
     done = rows_changed(session, statement.execution_options(synchronize_session=False))
     session.commit()
@@ -227,7 +231,7 @@ def reap_stale(
     requeue = (
         update(Job)
         .where(Job.status == "running", Job.heartbeat < cutoff)
-        .values(status="queued", runner=None, heartbeat=None)
+        .values(status="queued", runner=None, heartbeat=None, version=Job.version + 1)
         .returning(Job.id)
         .execution_options(synchronize_session=False)
     )
@@ -243,5 +247,8 @@ def reap_stale(
         .execution_options(synchronize_session=False)
     )
     trial_ids = list(session.scalars(fail))
+    if trial_ids:
+        owners = select(Trial.job_id).where(Trial.id.in_(trial_ids)).distinct()
+        bump_job(session, [i for i in session.scalars(owners) if i not in job_ids])
     session.commit()
     return ReapReport(jobs_requeued=sorted(job_ids), trials_failed=sorted(trial_ids))

@@ -108,6 +108,9 @@ class Job(Base):
     warm_start_job_id: Mapped[int | None] = mapped_column(
         ForeignKey("nas_jobs.id", ondelete="SET NULL")
     )
+    # Bumped in the same transaction as every write that changes what the job's reads
+    # return (its status, its trials, their curves): the API's read cache keys on it (0005).
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Trial(Base):

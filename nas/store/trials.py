@@ -37,6 +37,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from nas.store._sql import rows_changed
 from nas.store.models import Epoch, Job, Trial, UTCDateTime, utcnow
+from nas.store.versions import bump_job, bump_trial_job
 
 END_STATUSES = ("finished", "pruned", "failed", "diverged")
 DEFAULT_MAX_ATTEMPTS = 3
@@ -89,6 +90,7 @@ def start_trial(
     columns += ["started", "heartbeat", "epochs_run", "attempt"]
     statement = sql_insert(Trial).from_select(columns, next_number).returning(Trial.id)
     trial_id = session.execute(statement).scalar_one()
+    bump_job(session, job_id)
     session.commit()
     trial = session.get(Trial, trial_id)
     assert trial is not None
@@ -138,6 +140,7 @@ def claim_retry(
     trial_id = session.execute(restart).scalar_one_or_none()
     if trial_id is not None:
         session.execute(delete(Epoch).where(Epoch.trial_id == trial_id))
+        bump_job(session, job_id)
     session.commit()
     return None if trial_id is None else get_trial(session, trial_id)
 
@@ -210,6 +213,7 @@ def record_epochs(
         session.rollback()
         return False
     _upsert_epochs(session, trial_id, points)
+    bump_trial_job(session, trial_id)
     session.commit()
     return True
 
@@ -265,6 +269,8 @@ def end_trial(
         .execution_options(synchronize_session=False)
     )
     ended = rows_changed(session, statement) == 1
+    if ended:
+        bump_trial_job(session, trial_id)
     session.commit()
     return ended
 
