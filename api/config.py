@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     runner_poll_seconds: float = Field(1.0, gt=0)
     runner_heartbeat_seconds: float = Field(5.0, gt=0)
     runner_stale_seconds: float = Field(60.0, gt=0)
+    read_cache_mb: int = Field(
+        64, ge=0, le=65_536, description="memory per API process for repeated reads; 0: off"
+    )
     events_poll_seconds: float = Field(1.0, gt=0, description="SSE: how often to look")
 
     @property

@@ -13,8 +13,10 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from api import errors
 from api.config import Settings
 from api.deps import require_token
+from api.readcache import ReadCache
 from api.routes import choices, dashboard, datasets, health, jobs, models, trials
 from api.runner import executor_factory, make_runner, start_in_thread
+from api.snapshots import SettledPages
 from nas import store as db
 
 PREFIX = "/api/v1"
@@ -57,10 +59,13 @@ def create_app(settings: Settings | None = None, *, store: db.Store | None = Non
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.settled_pages = SettledPages()
     errors.install(app)
     # chunked bodies: counted as read, the 413 raised inside the app (so rendered as JSON)
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=body_limit)
-    app.add_middleware(errors.ContentLengthLimit, max_body_size=body_limit)  # runs first
+    app.add_middleware(errors.ContentLengthLimit, max_body_size=body_limit)
+    if settings.read_cache_mb:
+        app.add_middleware(ReadCache, settings=settings)  # runs first
     api = APIRouter(prefix=PREFIX)
     api.include_router(health.router)
     secured = [Depends(require_token)]

@@ -6,15 +6,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import TypeAdapter
 
 from api import cursor as cursors
 from api.deps import JobId, SessionDep, TrialId, job_or_404, require_job, trial_or_404
 from api.errors import not_found
 from api.schemas import Curve, CurvePoint, CurvesUpdate, Page, TrialOut
+from api.snapshots import SettledPages
 from nas import store as db
+from nas.store import versions
 
 router = APIRouter(tags=["trials"])
+_PAGE = TypeAdapter(Page[TrialOut])
+_TRIALS = TypeAdapter(list[TrialOut])
+# The hot reads below are async and answer with rendered JSON: they run on the event loop
+# (short indexed reads, cheaper than the hop to a worker thread) and skip re-validating
+# what they just built; response_model still documents them in OpenAPI.
 TrialStatus = Literal["running", "finished", "pruned", "failed", "diverged"]
 TrialOrder = Literal[
     "number", "-number", "val_metric", "-val_metric", "n_params", "-n_params", "epochs_run",
@@ -23,29 +31,38 @@ TrialOrder = Literal[
 
 
 @router.get("/jobs/{job_id}/trials", response_model=Page[TrialOut])
-def list_trials(
+async def list_trials(
+    request: Request,
     session: SessionDep,
     job_id: JobId,
     status: TrialStatus | None = None,
     sort: TrialOrder = "number",
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict:
+) -> Response:
     """A page of the job's trials; sort by a column, a leading '-' for descending."""
-    require_job(session, job_id)
-    total, items = db.page_trials(
-        session, job_id, status=status, order=sort, offset=offset, limit=limit
-    )
-    return {"items": items, "total": total, "offset": offset, "limit": limit}
+    stamp = versions.job_stamp(session.connection(), job_id)
+    if stamp is None:
+        raise not_found("job", job_id, "job_id")
+    pages: SettledPages = request.app.state.settled_pages
+    body = pages.page(session, stamp, status=status, order=sort, offset=offset, limit=limit)
+    if body is None:  # still running: from SQL
+        total, items = db.page_trials(
+            session, job_id, status=status, order=sort, offset=offset, limit=limit
+        )
+        page = {"items": items, "total": total, "offset": offset, "limit": limit}
+        body = _PAGE.dump_json(_PAGE.validate_python(page))
+    return Response(body, media_type="application/json")
 
 
 @router.get("/jobs/{job_id}/leaderboard", response_model=list[TrialOut])
-def leaderboard(
+async def leaderboard(
     session: SessionDep, job_id: JobId, k: Annotated[int, Query(ge=1, le=1000)] = 10
-) -> list[db.Trial]:
+) -> Response:
     """The k best finished trials by validation metric (higher is better), best first."""
     require_job(session, job_id)
-    return db.leaderboard(session, job_id, k=k)
+    best = _TRIALS.validate_python(db.leaderboard(session, job_id, k=k))
+    return Response(_TRIALS.dump_json(best), media_type="application/json")
 
 
 @router.get("/jobs/{job_id}/pareto", response_model=list[TrialOut])
@@ -61,24 +78,25 @@ def get_trial(session: SessionDep, trial_id: TrialId) -> db.Trial:
 
 
 @router.get("/trials/{trial_id}/curve", response_model=Curve)
-def curve(
+async def curve(
     session: SessionDep,
     trial_id: TrialId,
     after_epoch: Annotated[int, Query(ge=0, le=2**31)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> Curve:
+) -> Response:
     """Epochs after `after_epoch` (at most `limit`); poll with the last_epoch returned."""
     status = db.trial_status(session, trial_id)
     if status is None:
         raise not_found("trial", trial_id, "trial_id")
     points = db.curve(session, trial_id, after_epoch=after_epoch, limit=limit)
-    return Curve(
+    body = Curve(
         trial_id=trial_id,
         status=status,
         after_epoch=after_epoch,
         points=[CurvePoint(**vars(p)) for p in points],
         last_epoch=points[-1].epoch if points else after_epoch,
     )
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.get("/jobs/{job_id}/curves", response_model=CurvesUpdate)
