@@ -3,19 +3,26 @@ at the very next read; ETags give 304s; the token and 404s still hold."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from nas import store as db
 from tests.api.util import Server
+from tests.store.conftest import PG_URL, pg_schema_url
 
 
-@pytest.fixture
-def job_with_trials(serve: Callable[..., Server]) -> Iterator[tuple[Server, db.Store, int, int]]:
-    server = serve(runner=False)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def job_with_trials(
+    request: pytest.FixtureRequest, serve: Callable[..., Server]
+) -> Iterator[tuple[Server, db.Store, int, int]]:
+    """A job with one trial, on each back end (PostgreSQL: each lookup must see the latest
+    commit, which the cache's own autocommit connection is there for)."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    server = serve(runner=False, **({"database_url": url} if url else {}))
     store = db.open_store(server.settings.database_url)
     with store.session() as s:
         job = db.create_job(s, name="watched", spec={}).id
@@ -23,6 +30,21 @@ def job_with_trials(serve: Callable[..., Server]) -> Iterator[tuple[Server, db.S
         db.record_epochs(s, trial, [db.EpochPoint(1, val_metric=0.5)])
     yield server, store, job, trial
     store.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def _behind_the_stores_back(store: db.Store, sql: str) -> None:
