@@ -115,6 +115,11 @@ class PerformancePredictor:
         """Scores in (0, 1], higher is better: the model's ranks blended with the early
         curves' (last finite value plus the mean gain to the end), weighted by each view's
         tau on the finished trials. A candidate with no finite point ranks by the model."""
+        if len(curves) != len(candidates):
+            raise ValueError(
+                f"curves must hold one curve per candidate: {len(curves)} for "
+                f"{len(candidates)} candidates"
+            )
         model = self.predict(candidates)
         seen = [_last_finite(curve) for curve in curves]
         finished = self._finished()

@@ -115,6 +115,9 @@ def test_predict_before_fit_and_too_little_data_are_refused() -> None:
         predictor.predict([c])
     with pytest.raises(ValueError, match="at least 2"):
         predictor.fit([(c, [0.5])])
+    predictor.fit([(c, curve_of(c))])
+    with pytest.raises(ValueError, match="one curve per candidate: 2 for 1"):
+        predictor.rank([c], [[0.1], [0.2]])
     with pytest.raises(ValueError, match="model must be one of forest, mlp"):
         PerformancePredictor(RICH, seed=0, model="svm")
 
