@@ -1,26 +1,30 @@
-"""Search methods compared in one run: predictor screening, REINFORCE, DARTS, random, TPE.
+"""Every search method in one run, one accounting of cost: random and TPE beside evolution,
+predictor screening, REINFORCE, DARTS, data-fraction fidelity, proxy screening, warm start.
 
 Each method is a name -> spec overrides (METHODS): one line adds another. Every search runs
-through the real driver via benchmarks/search.py's run_one (same space, ASHA stopping, the
-same budget of trials and epochs, the same seeds). Printed per data set, means over seeds:
+through the real driver (local executor, one SQLite store per data set and seed) with
+benchmarks/search.py's space and ASHA stopping and the same budget of trials and epochs.
 
-    best test   test metric of the best-validation trial (test rows never choose anything)
-    AUC         area under best-validation-so-far vs epochs spent, a share of the budget.
-                DARTS pays its supernet first (presearch epochs, counted as 2 epochs per
-                supernet epoch: a weight pass and an architecture pass), with nothing found
-                meanwhile, and trains candidates with the budget left.
-    epochs      epochs spent (presearch included)
+Cost, one unit for all: full-data, full-candidate epochs, which is what the driver's epoch
+budget counts. An epoch on a fraction f of the training rows costs f (data fraction); a
+proxy's epoch costs its parameters' share of the full candidate's (proxy screening); the
+DARTS supernet costs 2 per supernet epoch (a weight pass and an architecture pass), paid
+before its first trial and taken off its budget. Warm start is seeded by this run's own
+finished `random` job on the same data set and seed (same split: no test row chose
+anything); that job's cost is not charged to it (it is the `random` row).
 
-Then the predictor: 2 x 30 random candidates per data set and seed trained to the end; fit
-on the first 30, Kendall tau between predicted and actual final validation metric on the
-held-out 30, from the candidate alone and with its first 5 epochs; beside it, the tau of
-the epoch-5 value alone and of the same 30 candidates retrained with other seeds (what
-training noise and tied accuracies leave to predict at all). And the epochs screening
-saved: proposals screened out, their cost at the run's mean epochs per trial, and the
-epochs the screened search needed to reach the plain search's final best.
+Printed per data set, means over seeds:
 
-    python benchmarks/methods.py [--datasets digits wine breast_cancer] [--seeds 0 1]
-        [--methods random tpe ...] [--trials 100] [--epochs 400]
+    test@X      test metric of the best-validation trial so far once X of the epoch budget
+                is spent (test rows never choose anything); test@100% is the search's answer
+    AUC         area under best-validation-so-far vs epochs spent, a share of the budget
+    epochs      epochs spent (presearch and proxies included)
+
+Then the epochs predictor screening saved, the proxies' Kendall tau against full training,
+and the predictor's Kendall tau (benchmarks/predictor.py).
+
+    python benchmarks/methods.py [--datasets digits wine breast_cancer] [--seeds 0 1 2 3 4]
+        [--methods random tpe ...] [--trials 100] [--epochs 300] [--tau-seeds 0 1 2 3 4]
 """
 
 from __future__ import annotations
@@ -36,17 +40,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from search import SPACE, run_one
+from predictor import print_taus
+from search import make_spec, run_job
 
 from nas import store as db
 from nas.nn.optimizers import set_num_threads
-from nas.search import load_problem
-from nas.searchers.predictor import MODELS, PerformancePredictor, kendall_tau
-from nas.space import SearchSpace
-from nas.spec import JobSpec
-from nas.trial import TrialRunner, TrialTask
 
 SCREEN = {"pool": 8, "min_trials": 10}
+PROXY = {"width_scale": 0.25, "epochs": 3, "keep": 0.25, "pool": 8}
+WARM_TOP = 5
+WARM_SOURCE = "random"  # the finished job (same data set and seed) warm start is seeded by
 METHODS: dict[str, dict[str, Any]] = {
     "random": {"searcher": "random"},
     "tpe": {"searcher": "tpe"},
@@ -55,8 +58,13 @@ METHODS: dict[str, dict[str, Any]] = {
     "evolution+predictor": {"searcher": "evolution+predictor", "searcher_options": SCREEN},
     "rl": {"searcher": "rl"},
     "darts": {"searcher": "darts", "searcher_options": {"epochs": 20, "top_k": 3}},
+    "tpe+data-fraction": {"searcher": "tpe", "fidelity": {"data_fraction": {"min": 0.25}}},
+    "tpe+proxy": {"searcher": "tpe", "proxy": PROXY},
+    "tpe+warm-start": {"searcher": "tpe", "warm_start": {"job_id": None, "top": WARM_TOP}},
 }
-EARLY_EPOCHS = 5
+MARKS = (0.25, 0.5, 1.0)
+
+Event = tuple[float, float | None, float | None]  # cost, val (finished only), test
 
 
 def presearch_epochs(overrides: dict[str, Any]) -> int:
@@ -66,123 +74,154 @@ def presearch_epochs(overrides: dict[str, Any]) -> int:
     return 2 * int(overrides.get("searcher_options", {}).get("epochs", 20))
 
 
-def run_method(
-    dataset: str, method: str, seed: int, trials: int, epochs: int, folder: Path
-) -> dict[str, Any]:
-    overrides = {**METHODS[method], "name": f"{dataset}-{method}-{seed}"}
-    pre = presearch_epochs(overrides)
-    fields = {k: v for k, v in overrides.items() if k != "searcher"}
-    test, area, spent, n, seconds = run_one(
-        dataset, overrides["searcher"], seed, trials, epochs - pre, folder, **fields
-    )
-    store = db.open_store(f"sqlite:///{folder / (overrides['name'] + '.db')}")
+def events(store: db.Store, job_id: int, presearch: float) -> list[Event]:
+    """(cost, val, test) per presearch, trial and proxy in the order they ended; proxies
+    and unfinished trials carry cost only (only finished trials rank)."""
     with store.session() as s:
-        job = db.list_jobs(s)[0]
-        state = (job.searcher_state or {}).get("searcher", {})
-        rows = db.list_trials(s, job.id)
-        path = [(t.epochs_run or 0, t.val_metric if t.status == "finished" else None) for t in rows]
-    store.close()
-    return {
-        "test": test,
-        "auc": area * (epochs - pre) / epochs,  # best so far is 0 while the supernet trains
-        "epochs": spent + pre,
-        "trials": n,
-        "seconds": seconds,
-        "pre": pre,
-        "path": path,
-        "screened_out": state.get("screened_out", 0),
-    }
+        costs = db.epochs_cost(s, job_id)
+        rows: list[tuple[Any, float, float | None, float | None]] = [
+            (
+                t.finished or t.started,
+                costs.get(t.id, 0.0),
+                t.val_metric if t.status == "finished" else None,
+                t.test_metric,
+            )
+            for t in db.list_trials(s, job_id)
+        ]
+        rows += [(p.created, p.cost, None, None) for p in db.list_proxies(s, job_id)]
+    rows.sort(key=lambda r: r[0])
+    head: list[Event] = [(presearch, None, None)] if presearch else []
+    return head + [(cost, val, test) for _, cost, val, test in rows]
 
 
-def epochs_to_reach(path: list[tuple[int, float | None]], target: float) -> int | None:
+def anytime(steps: list[Event], budget: float) -> tuple[list[float], float, float]:
+    """Test of the best-validation trial at each mark of the budget, the AUC of best
+    validation so far (a share of the budget), and the epochs spent."""
+    spent, best_val, best_test, area = 0.0, 0.0, float("nan"), 0.0
+    at: dict[float, float] = {}
+    for cost, val, test in steps:
+        for mark in MARKS:
+            if mark not in at and spent + cost > mark * budget + 1e-9:
+                at[mark] = best_test
+        area += best_val * cost
+        spent += cost
+        if val is not None and val > best_val:
+            best_val, best_test = val, float("nan") if test is None else test
+    area += best_val * max(budget - spent, 0)
+    return [at.get(m, best_test) for m in MARKS], area / budget, spent
+
+
+def epochs_to_reach(steps: list[Event], target: float) -> float | None:
     """Epochs spent when the best finished validation metric first reached target."""
-    spent = 0
-    for epochs, value in path:
-        spent += epochs
-        if value is not None and value >= target - 1e-12:
+    spent = 0.0
+    for cost, val, _ in steps:
+        spent += cost
+        if val is not None and val >= target - 1e-12:
             return spent
     return None
 
 
-def final_best(path: list[tuple[int, float | None]]) -> float:
-    return max((v for _, v in path if v is not None), default=0.0)
+def final_best(steps: list[Event]) -> float:
+    return max((v for _, v, _ in steps if v is not None), default=0.0)
 
 
-def predictor_taus(dataset: str, seed: int) -> dict[str, float]:
-    """Held-out Kendall tau of each model, alone and with the early curve, and of epoch 5."""
-    space = SearchSpace.model_validate(SPACE)
-    problem = load_problem(JobSpec.model_validate({"dataset": dataset, "seed": seed}))
-    rng = np.random.default_rng([seed, 7])
-    candidates = [space.sample(rng) for _ in range(60)]
-    task = (problem.data, problem.classification)
-    curves = []
-    for i, c in enumerate(candidates):
-        runner = TrialRunner(TrialTask(i, c, seed * 1000 + i, space.max_epochs), *task)
-        curves.append([log.val_metric for log in runner.advance(space.max_epochs).logs])
-    train = list(zip(candidates[:30], curves[:30]))
-    held, finals = candidates[30:], [c[-1] for c in curves[30:]]
-    early = [c[:EARLY_EPOCHS] for c in curves[30:]]
-    again = [  # the held-out candidates trained once more, with other seeds
-        TrialRunner(TrialTask(i, c, seed * 1000 + 500 + i, space.max_epochs), *task)
-        .advance(space.max_epochs)
-        .logs[-1]
-        .val_metric
-        for i, c in enumerate(held)
-    ]
-    taus = {
-        "retrained (ceiling)": kendall_tau(again, finals),
-        f"epoch {EARLY_EPOCHS} value": kendall_tau([c[-1] for c in early], finals),
+def run_method(
+    store: db.Store,
+    dataset: str,
+    method: str,
+    seed: int,
+    trials: int,
+    epochs: int,
+    jobs: dict[str, int],
+) -> dict[str, Any]:
+    """One search of `method`; jobs maps the methods already run (same data set, seed) to
+    their job ids, for warm start."""
+    overrides = dict(METHODS[method])
+    if "warm_start" in overrides:
+        overrides["warm_start"] = {"job_id": jobs[WARM_SOURCE], "top": WARM_TOP}
+    pre = presearch_epochs(overrides)
+    rest = {k: v for k, v in overrides.items() if k != "searcher"}
+    name = f"{dataset}-{method}-{seed}"
+    spec = make_spec(dataset, overrides["searcher"], seed, trials, epochs - pre, name=name, **rest)
+    job_id, seconds = run_job(spec, store)
+    jobs[method] = job_id
+    steps = events(store, job_id, pre)
+    at, auc, spent = anytime(steps, epochs)
+    with store.session() as s:
+        job = db.get_job(s, job_id)
+        state = (job.searcher_state or {}).get("searcher", {}) if job else {}
+        n = db.count_trials(s, job_id)
+    return {
+        **{f"test@{m:.0%}": v for m, v in zip(MARKS, at)},
+        "auc": auc,
+        "epochs": spent,
+        "trials": n,
+        "seconds": seconds,
+        "steps": steps,
+        "screened_out": state.get("screened_out", 0),
     }
-    for model in MODELS:
-        predictor = PerformancePredictor(space, seed, model)
-        predictor.fit(train)
-        taus[model] = kendall_tau(predictor.predict(held), finals)
-        taus[f"{model} + curve"] = kendall_tau(predictor.predict(held, early), finals)
-    return taus
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["digits", "wine", "breast_cancer"])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--trials", type=int, default=100, help="enough that epochs bind")
-    parser.add_argument("--epochs", type=int, default=400, help="epoch budget per search")
+    parser.add_argument("--epochs", type=int, default=300, help="epoch budget per search")
+    parser.add_argument("--tau-seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--reruns", type=int, default=3, help="retrainings for the ceiling")
     args = parser.parse_args()
+    if "tpe+warm-start" in args.methods and WARM_SOURCE not in args.methods:
+        parser.error(f"tpe+warm-start is seeded by the {WARM_SOURCE} job: list {WARM_SOURCE}")
+    methods = sorted(args.methods, key=lambda m: m != WARM_SOURCE)  # the source runs first
     set_num_threads(1)
     started = time.perf_counter()
-    load = os.getloadavg()
     print(
-        f"budget per search: {args.trials} trials or {args.epochs} epochs; ASHA (eta 3, min 2 "
-        f"epochs, max 30); seeds {args.seeds}; 1 BLAS thread; load average "
-        f"{load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
+        f"budget per search: {args.trials} trials or {args.epochs} full-data, full-candidate "
+        f"epochs; ASHA (eta 3, min 2 epochs, max 30); seeds {args.seeds}; 1 BLAS thread; "
+        f"load average {_load()}"
     )
-    print()
-    print("| data set | method | best test | AUC | epochs (presearch) | trials | seconds |")
-    print("|---|---|---|---|---|---|---|")
+    marks = " | ".join(f"test@{m:.0%}" for m in MARKS)
+    print(f"\n| data set | method | {marks} | AUC | epochs | trials | seconds |")
+    print("|---" * (len(MARKS) + 6) + "|")
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in args.datasets:
+            for seed in args.seeds:
+                store = db.open_store(f"sqlite:///{Path(tmp) / f'{dataset}-{seed}.db'}")
+                jobs: dict[str, int] = {}
+                for method in methods:
+                    result = run_method(
+                        store, dataset, method, seed, args.trials, args.epochs, jobs
+                    )
+                    runs.setdefault((dataset, method), []).append(result)
+                store.close()
             for method in args.methods:
-                results = [
-                    run_method(dataset, method, s, args.trials, args.epochs, Path(tmp))
-                    for s in args.seeds
-                ]
-                runs[dataset, method] = results
-                mean = {k: float(np.mean([r[k] for r in results])) for k in results[0]
-                        if k not in ("path",)}  # fmt: skip
-                print(
-                    f"| {dataset} | {method} | {mean['test']:.4f} | {mean['auc']:.3f} | "
-                    f"{mean['epochs']:.0f} ({mean['pre']:.0f}) | {mean['trials']:.0f} | "
-                    f"{mean['seconds']:.1f} |"
-                )
+                print_row(dataset, method, runs[dataset, method])
     print_screening(runs, args.datasets)
-    print_taus(args.datasets, args.seeds)
-    print(f"\nwall time {time.perf_counter() - started:.0f} s")
+    print(f"\nsearches done: {time.perf_counter() - started:.0f} s; load average {_load()}")
+    print_taus(args.datasets, args.tau_seeds, args.reruns, PROXY)
+    print(f"\nwall time {time.perf_counter() - started:.0f} s; load average {_load()}")
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def print_row(dataset: str, method: str, results: list[dict[str, Any]]) -> None:
+    mean = {k: float(np.mean([r[k] for r in results])) for k in results[0] if k != "steps"}
+    cells = " | ".join(_metric(mean[f"test@{m:.0%}"]) for m in MARKS)
+    print(
+        f"| {dataset} | {method} | {cells} | {mean['auc']:.3f} | {mean['epochs']:.1f} | "
+        f"{mean['trials']:.0f} | {mean['seconds']:.1f} |",
+        flush=True,
+    )
 
 
 def print_screening(runs: dict[tuple[str, str], list[dict[str, Any]]], datasets: list[str]) -> None:
-    print("\nepochs saved by screening (proposals: sums over seeds; epochs to reach: per seed)")
+    print("\nepochs saved by predictor screening (proposals: sums over seeds; epochs to reach: "
+          "per seed)")  # fmt: skip
     print("| data set | searcher | screened out | their cost at mean epochs/trial | "
           "epochs to plain's best: plain | screened |")  # fmt: skip
     print("|---|---|---|---|---|---|")
@@ -195,31 +234,22 @@ def print_screening(runs: dict[tuple[str, str], list[dict[str, Any]]], datasets:
             cost = sum(r["screened_out"] * r["epochs"] / max(r["trials"], 1) for r in screened)
             reach_plain, reach_screened = [], []
             for p, s in zip(plain, screened):
-                target = final_best(p["path"])
-                reach_plain.append(epochs_to_reach(p["path"], target))
-                reach_screened.append(epochs_to_reach(s["path"], target))
+                target = final_best(p["steps"])
+                reach_plain.append(epochs_to_reach(p["steps"], target))
+                reach_screened.append(epochs_to_reach(s["steps"], target))
             print(
                 f"| {dataset} | {base} | {out} | {cost:.0f} | {_seeds(reach_plain)} | "
                 f"{_seeds(reach_screened)} |"
             )
 
 
-def _seeds(values: list[int | None]) -> str:
-    return ", ".join("not reached" if v is None else str(v) for v in values)
+def _metric(value: float) -> str:
+    """A mean test metric; '-' where a seed had no finished trial yet."""
+    return "-" if np.isnan(value) else f"{value:.4f}"
 
 
-def print_taus(datasets: list[str], seeds: list[int]) -> None:
-    print(
-        f"\npredictor: Kendall tau on 30 held-out finished trials, fitted on 30 "
-        f"(mean over seeds {seeds}; target >= 0.6)"
-    )
-    rows = {d: [predictor_taus(d, s) for s in seeds] for d in datasets}
-    names = list(next(iter(rows.values()))[0])
-    print("| data set | " + " | ".join(names) + " |")
-    print("|---" * (len(names) + 1) + "|")
-    for dataset, taus in rows.items():
-        cells = [f"{np.mean([t[n] for t in taus]):.3f}" for n in names]
-        print(f"| {dataset} | " + " | ".join(cells) + " |")
+def _seeds(values: list[float | None]) -> str:
+    return ", ".join("not reached" if v is None else f"{v:.0f}" for v in values)
 
 
 if __name__ == "__main__":

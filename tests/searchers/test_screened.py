@@ -41,8 +41,49 @@ def test_an_early_curve_sharpens_the_prediction() -> None:
     curves = [noisy_curve(c, rng) for c in held]
     finals = [c[-1] for c in curves]
     alone = kendall_tau(predictor.predict(held), finals)
-    with_curve = kendall_tau(predictor.predict(held, [c[:5] for c in curves]), finals)
+    with_curve = kendall_tau(predictor.rank(held, [c[:5] for c in curves]), finals)
     assert with_curve > alone and with_curve >= 0.6
+
+
+def test_an_early_view_that_ranks_backwards_gets_no_weight() -> None:
+    """Early values that order the finished trials in reverse: rank() is the model's ranks."""
+    rng = np.random.default_rng(4)
+    seen = [RICH.sample(rng) for _ in range(30)]
+    held = [RICH.sample(rng) for _ in range(20)]
+    predictor = PerformancePredictor(RICH, seed=0)
+    predictor.fit([(c, backwards(curve_of(c))) for c in seen])
+    scores = predictor.rank(held, [backwards(curve_of(c))[:5] for c in held])
+    assert kendall_tau(scores, predictor.predict(held)) == pytest.approx(1.0)
+
+
+def backwards(curve: list[float]) -> list[float]:
+    """The early epochs mirror the final value: the better the end, the worse the start."""
+    return [-curve[-1] - 1.0 / e for e in range(1, len(curve))] + [curve[-1]]
+
+
+def test_an_early_view_that_ranks_well_outweighs_a_model_that_cannot() -> None:
+    """Finals unrelated to the choices, but shown by epoch 3: rank() follows the curves."""
+    rng = np.random.default_rng(5)
+    seen = [RICH.sample(rng) for _ in range(30)]
+    held = [RICH.sample(rng) for _ in range(30)]
+    luck = {c.key(): rng.normal() for c in seen + held}
+    curves = {c.key(): [luck[c.key()] - 1.0 / e for e in range(1, RICH.max_epochs + 1)]
+              for c in seen + held}  # fmt: skip
+    predictor = PerformancePredictor(RICH, seed=0)
+    predictor.fit([(c, curves[c.key()]) for c in seen])
+    finals = [curves[c.key()][-1] for c in held]
+    scores = predictor.rank(held, [curves[c.key()][:3] for c in held])
+    assert kendall_tau(scores, finals) > max(0.8, kendall_tau(predictor.predict(held), finals))
+
+
+def test_a_candidate_without_a_finite_point_ranks_by_the_model() -> None:
+    rng = np.random.default_rng(6)
+    seen = [RICH.sample(rng) for _ in range(20)]
+    predictor = PerformancePredictor(RICH, seed=0)
+    predictor.fit([(c, curve_of(c)) for c in seen])
+    held = [RICH.sample(rng) for _ in range(10)]
+    scores = predictor.rank(held, [[math.nan]] * len(held))
+    assert kendall_tau(scores, predictor.predict(held)) == pytest.approx(1.0)
 
 
 def noisy_curve(candidate: Candidate, rng: np.random.Generator) -> list[float]:
@@ -74,6 +115,9 @@ def test_predict_before_fit_and_too_little_data_are_refused() -> None:
         predictor.predict([c])
     with pytest.raises(ValueError, match="at least 2"):
         predictor.fit([(c, [0.5])])
+    predictor.fit([(c, curve_of(c))])
+    with pytest.raises(ValueError, match="one curve per candidate: 2 for 1"):
+        predictor.rank([c], [[0.1], [0.2]])
     with pytest.raises(ValueError, match="model must be one of forest, mlp"):
         PerformancePredictor(RICH, seed=0, model="svm")
 
