@@ -145,12 +145,12 @@ def _fold_units(z: Array, ufunc: np.ufunc, reduction: str) -> Array:
     slower for 10 classes and 4,096 rows); a few whole-column operations do not.
     """
     units = z.shape[-1]
-    if units > 32:
+    if units == 1 or units > 32:
         return getattr(z, reduction)(axis=-1, keepdims=True)
-    acc = z[..., :1].copy()
-    for j in range(1, units):
-        ufunc(acc, z[..., j : j + 1], out=acc)
-    return acc
+    acc = ufunc(z[..., 0], z[..., 1])
+    for j in range(2, units):
+        ufunc(acc, z[..., j], out=acc)
+    return acc[..., None]
 
 
 def output_forward(name: str, z: Array, out: Array) -> None:

@@ -295,7 +295,7 @@ def _backward(st: Stack, X: Array, ws: dict[str, list[Array]], m: int) -> None:
     xp = st.xp
     W, _, gammas, _ = st.params()
     gW, gb, _, _ = st.grads()
-    ones = xp.ones(m, W[0].dtype)  # sums over the batch as products: ones @ Delta
+    ones = xp.ones(m, W[0].dtype)  # ones @ Delta sums the batch, as network.py does
     for layer in range(len(W) - 1, -1, -1):
         delta = ws["delta"][layer][:, :m]
         a_prev = X if layer == 0 else _layer_output(st, ws, layer - 1, m)
