@@ -46,6 +46,7 @@ class _Workspace:
         self.inv_std = [np.empty(h, dt) for h in hidden]
         self.out = np.empty((n, net.sizes[-1]), dt)
         self.delta = [np.empty((n, s), dt) for s in net.sizes[1:]]
+        self.ones = np.ones(n, dt)  # sum over the batch as a product: ones @ Delta
 
 
 class Network:
@@ -143,7 +144,10 @@ class Network:
                 self._batch_norm(layer, z, ws, training)
             else:
                 z += self.intercepts[layer]
-            self.activation.forward(z, z)
+            if training:  # g' too, for backpropagation
+                self.activation.forward_prime(z, z, ws.gprime[layer][:n])
+            else:
+                self.activation.forward(z, z)
             a = z
             p = self.dropout[layer]
             if training and p > 0:
@@ -198,7 +202,8 @@ class Network:
         """Gradients of every parameter from the output Delta in workspace.delta[-1].
 
         Hidden Deltas follow the lecture: Delta_j = g'(in_j) sum_j' w_jj' Delta_j', then
-        dJ/dw_ij = sum over the batch of Delta_j a_i.
+        dJ/dw_ij = sum over the batch of Delta_j a_i. It reads the g'(in_j) that
+        forward(X, training=True) left in the workspace.
         """
         n = X.shape[0]
         ws = self.workspace(n)
@@ -208,8 +213,8 @@ class Network:
             np.matmul(a_prev.T, delta, out=self.grad_coefs[layer])
             if self.batch_norm and layer < self.n_layers - 1:
                 self.grad_intercepts[layer].fill(0)
-            else:
-                np.sum(delta, axis=0, out=self.grad_intercepts[layer])
+            else:  # a product sums over the batch in a fraction of np.sum's time
+                np.matmul(ws.ones[:n], delta, out=self.grad_intercepts[layer])
             if layer == 0:
                 break
             below = layer - 1
@@ -218,9 +223,7 @@ class Network:
             mask = ws.mask[below]
             if mask is not None:
                 d *= mask[:n]
-            gprime = ws.gprime[below][:n]
-            self.activation.derivative(ws.act[below][:n], gprime)
-            d *= gprime
+            d *= ws.gprime[below][:n]
             if self.batch_norm:
                 self._batch_norm_backward(below, d, ws)
 

@@ -12,12 +12,14 @@ so the ranges update in parallel, as the BLAS threads do for the products.
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 Array = np.ndarray
+Scalars = float | np.ndarray  # one network's, or one per member of a population
 CHUNK = 1 << 15  # 32k elements: 128 KiB in float32, 256 KiB in float64
 PARALLEL_MIN = 1 << 18  # below this, thread hand-off costs more than it saves
 
@@ -107,7 +109,15 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    """Adam (Kingma & Ba 2015) with bias correction folded into the step size."""
+    """Adam (Kingma & Ba 2015) with bias correction folded into the step size.
+
+    m and v hold the moments as decaying sums, m = sum_i b1^(t-i) g_i and likewise v of
+    g_i^2: the paper's averages divided by (1 - b1) and (1 - b2). A sum takes one pass
+    fewer per update than an average, and the two factors move into the scalars:
+
+        lr_t (1 - b1) m / (sqrt(1 - b2) sqrt(v) + eps)
+            = [lr_t (1 - b1) / sqrt(1 - b2)] m / (sqrt(v) + eps / sqrt(1 - b2))
+    """
 
     def __init__(
         self,
@@ -125,23 +135,33 @@ class Adam(_Optimizer):
         self.t = 0
         self.m = np.zeros(size, dtype)
         self.v = np.zeros(size, dtype)
-        self._lr_t = 0.0
+        self._step_size = 0.0
+        self._eps = 0.0
 
     def _prepare(self) -> None:
         self.t += 1
-        self._lr_t = self.lr * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
+        b1, b2, t = self.beta_1, self.beta_2, self.t
+        lr_t = self.lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+        step_size, eps = adam_scalars(lr_t, b1, b2, self.epsilon)
+        # Python floats, so that the arrays' dtype does the arithmetic (no float64 pass)
+        self._step_size, self._eps = float(step_size), float(eps)
 
     def _update_chunk(self, p: Array, g: Array, s: slice, t: Array) -> None:
-        b1, b2, m, v = self.beta_1, self.beta_2, self.m[s], self.v[s]
-        np.subtract(g, m, out=t)  # m <- b1 m + (1 - b1) g  ==  m + (1 - b1)(g - m)
-        t *= 1 - b1
-        m += t
-        np.multiply(g, g, out=t)  # v <- b2 v + (1 - b2) g^2
-        t *= 1 - b2
-        v *= b2
+        m, v = self.m[s], self.v[s]
+        m *= self.beta_1  # m <- b1 m + g
+        m += g
+        np.multiply(g, g, out=t)  # v <- b2 v + g^2
+        v *= self.beta_2
         v += t
-        np.sqrt(v, out=t)  # w <- w - lr_t m / (sqrt(v) + eps)
-        t += self.epsilon
+        np.sqrt(v, out=t)  # w <- w - step_size m / (sqrt(v) + eps')
+        t += self._eps
         np.divide(m, t, out=t)
-        t *= self._lr_t
+        t *= self._step_size
         p -= t
+
+
+def adam_scalars(lr_t: Scalars, beta_1: Scalars, beta_2: Scalars, epsilon: Scalars) -> tuple:
+    """Adam's step size and epsilon for moments kept as sums (see Adam), of one network or
+    of a population's members at once, which then take the very same steps."""
+    root = np.sqrt(1 - np.asarray(beta_2, np.float64))
+    return lr_t * (1 - beta_1) / root, epsilon / root

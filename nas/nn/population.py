@@ -27,7 +27,7 @@ import numpy as np
 
 from nas.nn.backend import array_module, to_host
 from nas.nn.losses import member_losses
-from nas.nn.optimizers import Adam
+from nas.nn.optimizers import Adam, adam_scalars
 from nas.nn.stack import Layout, Stack, Task, forward, gradients, update, workspace
 from nas.nn.training import DIVERGED, MAX_ITER, Callback
 
@@ -197,10 +197,11 @@ class _Population:
         arrays.update(
             tmp=xp.empty((K, P), dt),
             two_alpha=column(lambda x: 2.0 * x["alpha"]),
-            one_minus_beta_1=column(lambda x: 1 - x["beta_1"]),
-            one_minus_beta_2=column(lambda x: 1 - x["beta_2"]),
+            beta_1=column(lambda x: x["beta_1"]),
             beta_2=column(lambda x: x["beta_2"]),
-            epsilon=column(lambda x: x["epsilon"]),
+            adam_epsilon=column(
+                lambda x: adam_scalars(0.0, x["beta_1"], x["beta_2"], x["epsilon"])[1]
+            ),
             lr=column(lambda x: x["lr"]),
             momentum=column(lambda x: x["momentum"]),
         )

@@ -25,8 +25,10 @@ import numpy as np
 from nas.nn.activations import Activation, output_forward
 from nas.nn.losses import member_losses, output_delta
 from nas.nn.network import BN_EPS, BN_MOMENTUM
+from nas.nn.optimizers import adam_scalars
 
 Array = Any  # a NumPy or CuPy array
+Views = tuple[list[Array], list[Array], list[Array], list[Array]]  # W, b, gamma, beta
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Layout:
     def size(self) -> int:
         return sum(int(np.prod(b)) for b in self.blocks())
 
-    def views(self, flat: Array) -> tuple[list[Array], list[Array], list[Array], list[Array]]:
+    def views(self, flat: Array) -> Views:
         """coefs (K, fan_in, fan_out), intercepts, gammas and betas (K, units) of flat (K, P)."""
         out: list[Array] = []
         pos = 0
@@ -109,12 +111,14 @@ class Stack:
     opt_runs: list[tuple[tuple[str, bool], slice]] = field(init=False)
     bn: slice | None = field(init=False)
     n_plain: int = field(init=False)  # members without batch norm come first
+    _views: dict[str, Views] = field(init=False)  # params() and grads(), built once
 
     def __post_init__(self) -> None:
         self.act_runs = runs(self.activation)
         self.opt_runs = runs(self.solver)
         self.n_plain = self.batch_norm.count(False)
         self.bn = slice(self.n_plain, len(self)) if self.n_plain < len(self) else None
+        self._views = {}
 
     def __len__(self) -> int:
         return len(self.members)
@@ -141,11 +145,17 @@ class Stack:
             widths=take(self.widths),
         )
 
-    def params(self) -> tuple[list[Array], list[Array], list[Array], list[Array]]:
-        return self.layout.views(self.arrays["params"])
+    def params(self) -> Views:
+        return self._view("params")
 
-    def grads(self) -> tuple[list[Array], list[Array], list[Array], list[Array]]:
-        return self.layout.views(self.arrays["grads"])
+    def grads(self) -> Views:
+        return self._view("grads")
+
+    def _view(self, name: str) -> Views:
+        # every batch asks; the arrays behind a stack never change (select makes a new one)
+        if name not in self._views:
+            self._views[name] = self.layout.views(self.arrays[name])
+        return self._views[name]
 
 
 @dataclass(frozen=True)
@@ -197,7 +207,10 @@ def forward(
         if st.bn is not None:
             _batch_norm(st, layer, z[st.bn], ws, training, gammas, betas)
         for act, sl in st.act_runs:
-            act.forward(z[sl], z[sl])
+            if training:  # g' too, for backpropagation
+                act.forward_prime(z[sl], z[sl], ws["gprime"][layer][sl, :m])
+            else:
+                act.forward(z[sl], z[sl])
         if task.masked[layer]:
             z *= st.layers["unit"][layer][:, None, :]
         a = z
@@ -282,11 +295,12 @@ def _backward(st: Stack, X: Array, ws: dict[str, list[Array]], m: int) -> None:
     xp = st.xp
     W, _, gammas, _ = st.params()
     gW, gb, _, _ = st.grads()
+    ones = xp.ones(m, W[0].dtype)  # ones @ Delta sums the batch, as network.py does
     for layer in range(len(W) - 1, -1, -1):
         delta = ws["delta"][layer][:, :m]
         a_prev = X if layer == 0 else _layer_output(st, ws, layer - 1, m)
         xp.matmul(a_prev.transpose(0, 2, 1), delta, out=gW[layer])
-        xp.sum(delta, axis=1, out=gb[layer])
+        xp.matmul(ones, delta, out=gb[layer])
         if st.bn is not None and layer < len(W) - 1:
             gb[layer][st.bn] = 0
         if layer == 0:
@@ -296,11 +310,7 @@ def _backward(st: Stack, X: Array, ws: dict[str, list[Array]], m: int) -> None:
         xp.matmul(delta, W[layer].transpose(0, 2, 1), out=d)
         if any(p[below] > 0 for p in st.dropout):
             d *= ws["mask"][below][:, :m]
-        gprime = ws["gprime"][below][:, :m]
-        act = ws["act"][below][:, :m]
-        for g, sl in st.act_runs:
-            g.derivative(act[sl], gprime[sl])
-        d *= gprime
+        d *= ws["gprime"][below][:, :m]  # from forward; zero Delta of padded units stays zero
         if st.bn is not None:
             _batch_norm_backward(st, below, d[st.bn], ws, gammas)
 
@@ -339,19 +349,19 @@ def _adam(st: Stack, sl: slice, nesterov: bool) -> None:
     a, h, xp = st.arrays, st.host, st.xp
     t = h["t"][sl]
     t += 1
-    lr_t = h["lr"][sl] * np.sqrt(1 - h["beta_2"][sl] ** t) / (1 - h["beta_1"][sl] ** t)
+    b1, b2 = h["beta_1"][sl], h["beta_2"][sl]
+    lr_t = h["lr"][sl] * np.sqrt(1 - b2**t) / (1 - b1**t)
+    step_size, _ = adam_scalars(lr_t, b1, b2, 0.0)
     p, g, m, v, tmp = (a[k][sl] for k in ("params", "grads", "m", "v", "tmp"))
-    xp.subtract(g, m, out=tmp)  # m <- m + (1 - b1)(g - m)
-    tmp *= a["one_minus_beta_1"][sl]
-    m += tmp
-    xp.multiply(g, g, out=tmp)  # v <- b2 v + (1 - b2) g^2
-    tmp *= a["one_minus_beta_2"][sl]
+    m *= a["beta_1"][sl]  # m <- b1 m + g: moments as sums, as optimizers.Adam keeps them
+    m += g
+    xp.multiply(g, g, out=tmp)  # v <- b2 v + g^2
     v *= a["beta_2"][sl]
     v += tmp
-    xp.sqrt(v, out=tmp)  # w <- w - lr_t m / (sqrt(v) + eps)
-    tmp += a["epsilon"][sl]
+    xp.sqrt(v, out=tmp)  # w <- w - step_size m / (sqrt(v) + eps')
+    tmp += a["adam_epsilon"][sl]
     xp.divide(m, tmp, out=tmp)
-    tmp *= xp.asarray(lr_t[:, None])  # float64, as Adam's step size is
+    tmp *= xp.asarray(step_size.astype(tmp.dtype)[:, None])  # in dtype, as Adam.step
     p -= tmp
 
 
