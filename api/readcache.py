@@ -39,6 +39,9 @@ _JOB_READ = re.compile(r"/api/v1/jobs/(\d{1,10})/(?:trials|leaderboard|pareto|cu
 _TRIAL_READ = re.compile(r"/api/v1/trials/(\d{1,10})(?:/curve)?")
 
 
+Key = tuple[str, bytes]  # path, query string
+
+
 @dataclass(frozen=True)
 class _Entry:
     etag: bytes
@@ -54,9 +57,7 @@ class ReadCache:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.token = settings.token.encode() if settings.token else None
-        self.max_bytes = settings.read_cache_mb * 1024 * 1024
-        self.entries: OrderedDict[tuple[str, bytes], _Entry] = OrderedDict()
-        self.size = 0
+        self.memory = _Memory(settings.read_cache_mb * 1024 * 1024)
         self._connection: Connection | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -71,9 +72,8 @@ class ReadCache:
         if etag in _etags(_header(scope, b"if-none-match")):
             await _send(send, 304, etag, b"", None)
             return
-        entry = self.entries.get(key)
+        entry = self.memory.get(key)
         if entry is not None and entry.etag == etag:
-            self.entries.move_to_end(key)
             await _send(send, 200, etag, entry.body, entry.content_type)
             return
         await self._render(scope, receive, send, key, etag)
@@ -127,7 +127,7 @@ class ReadCache:
             self._connection = None
 
     async def _render(
-        self, scope: Scope, receive: Receive, send: Send, key: tuple[str, bytes], etag: bytes
+        self, scope: Scope, receive: Receive, send: Send, key: Key, etag: bytes
     ) -> None:
         """Let the app answer, add the ETag to a 200, and keep a copy of its body."""
         status = 0
@@ -146,22 +146,53 @@ class ReadCache:
             elif message["type"] == "http.response.body" and status == 200:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False) and content_type is not None:
-                    self._keep(key, _Entry(etag, b"".join(chunks), content_type))
+                    self.memory.put(key, _Entry(etag, b"".join(chunks), content_type))
             await send(message)
 
         await self.app(scope, receive, keep)
 
-    def _keep(self, key: tuple[str, bytes], entry: _Entry) -> None:
-        if len(entry.body) > self.max_bytes // 8:
-            return  # one response may not push out most of the others
-        old = self.entries.pop(key, None)
-        if old is not None:
-            self.size -= len(old.body)
-        self.entries[key] = entry
-        self.size += len(entry.body)
-        while self.size > self.max_bytes:
-            _, evicted = self.entries.popitem(last=False)
-            self.size -= len(evicted.body)
+
+class _Memory:
+    """Rendered answers, bounded in bytes: a segmented LRU. A new answer enters probation
+    (a quarter of the memory) and moves to the protected rest when it is asked for again,
+    so a scan of one-off reads (pages at every offset, say) churns probation only and does
+    not push out the reads that dashboards poll over and over."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.segments: tuple[OrderedDict[Key, _Entry], ...] = (OrderedDict(), OrderedDict())
+        self.limits = (max_bytes // 4, max_bytes - max_bytes // 4)
+        self.sizes = [0, 0]
+
+    def get(self, key: Key) -> _Entry | None:
+        probation, protected = self.segments
+        entry = protected.get(key)
+        if entry is not None:
+            protected.move_to_end(key)
+            return entry
+        entry = probation.pop(key, None)
+        if entry is not None:
+            self.sizes[0] -= len(entry.body)
+            self._add(1, key, entry)
+        return entry
+
+    def put(self, key: Key, entry: _Entry) -> None:
+        if len(entry.body) > self.limits[0] // 4:
+            return  # one answer may not push out most of probation
+        for i, segment in enumerate(self.segments):
+            old = segment.pop(key, None)
+            if old is not None:
+                self.sizes[i] -= len(old.body)
+        self._add(0, key, entry)
+
+    def _add(self, i: int, key: Key, entry: _Entry) -> None:
+        segment = self.segments[i]
+        segment[key] = entry
+        self.sizes[i] += len(entry.body)
+        while self.sizes[i] > self.limits[i]:
+            old_key, old = segment.popitem(last=False)
+            self.sizes[i] -= len(old.body)
+            if i == 1:
+                self._add(0, old_key, old)  # demoted: one more chance in probation
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

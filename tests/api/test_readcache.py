@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from api.readcache import _Entry, _Memory
 from nas import store as db
 from tests.api.util import Server
 from tests.store.conftest import PG_URL, pg_schema_url
@@ -118,3 +119,16 @@ def test_off_when_given_no_memory(serve: Callable[..., Server]) -> None:
         job = db.create_job(s, name="a", spec={}).id
     store.close()
     assert "etag" not in httpx.get(f"{server.api}/jobs/{job}/trials").headers
+
+
+def test_a_scan_of_one_off_reads_does_not_push_out_the_polled_ones() -> None:
+    memory = _Memory(max_bytes=64_000)  # probation 16 kB, protected 48 kB
+    polled = [(f"/polled/{i}", b"") for i in range(10)]
+    for key in polled:
+        memory.put(key, _Entry(b'"t"', b"x" * 1000, b"application/json"))
+        assert memory.get(key) is not None  # asked again: protected
+    for i in range(1000):  # a scan: every key once, 1 MB in all
+        memory.put((f"/scan/{i}", b""), _Entry(b'"t"', b"y" * 1000, b"application/json"))
+    assert all(memory.get(key) is not None for key in polled)
+    assert sum(memory.sizes) <= 64_000 and memory.get(("/scan/0", b"")) is None
+    assert memory.get(("/scan/999", b"")) is not None  # the scan's newest, in probation
