@@ -3,6 +3,7 @@ store and runner in the lifespan."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,6 +43,10 @@ def create_app(settings: Settings | None = None, *, store: db.Store | None = Non
             runner = make_runner(settings, opened, role="serve")
             app.state.runner_thread = start_in_thread(runner)
             app.state.runner = runner
+        # Everything alive now (modules, the app, the engine) lives as long as the process:
+        # out of the collector's sight, its full passes walk only what requests create.
+        # Measured under load: full passes of 100-130 ms, several per 10 s, down to 4-8 ms.
+        gc.freeze()
         try:
             yield
         finally:
