@@ -94,6 +94,12 @@ class TrialOut(_FromRow):
     predicted_final: float | None = Field(
         None, description="the stopping policy's forecast of the final val_metric (pruned)"
     )
+    refit_epochs: int | None = Field(
+        None, description="the chosen trial only (spec.refit): epochs of its refit on train + val"
+    )
+    refit_test_metric: float | None = Field(
+        None, description="the refit model's test metric; test_metric is the searched model's"
+    )
     attempt: int
     worker: str | None
     started: datetime
@@ -137,7 +143,11 @@ class ModelMeta(BaseModel):
     trial_id: int
     number: int
     val_metric: float | None
-    test_metric: float | None
+    test_metric: float | None = Field(description="the searched model's")
+    refit: bool = Field(
+        False, description="the served model was retrained on train + validation rows (spec.refit)"
+    )
+    refit_test_metric: float | None = Field(None, description="the refit model's test metric")
     params: dict[str, Any]
     estimator: str
     n_features_in: int

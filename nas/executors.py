@@ -105,16 +105,21 @@ class PopulationExecutor(LocalExecutor):
         return train_populations(asked, self._trials, self.backend)
 
 
-def population_key(task: TrialTask) -> tuple[int, int]:
-    """Trials with equal keys can train as one population: depth and batch size."""
-    return task.candidate.depth, task.candidate.batch_size
+PopulationKey = tuple[int, int, str]
+
+
+def population_key(task: TrialTask) -> PopulationKey:
+    """Trials with equal keys can train as one population: depth, batch size and the
+    input scaling (members see the same scaled rows)."""
+    c = task.candidate
+    return c.depth, c.batch_size, c.scaling
 
 
 def train_populations(
     asked: list[tuple[int, int]], trials: Mapping[int, TrialRunner], backend: str
 ) -> list[RungResult]:
     """Train the asked (trial, until_epoch) rungs, one population per key; results in order."""
-    groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    groups: dict[PopulationKey, list[tuple[int, int]]] = {}
     for number, until in asked:
         groups.setdefault(population_key(trials[number].task), []).append((number, until))
     done: dict[int, RungResult] = {}

@@ -52,6 +52,8 @@ def _architecture(trial: Trial) -> str:
     extras = [p.get("activation", "?"), p.get("optimizer", "?")]
     if p.get("batch_norm"):
         extras.append("bn")
+    if p.get("scaling", "standard") != "standard":
+        extras.append(p["scaling"])
     if p.get("dropout"):
         extras.append(f"drop {p['dropout']:.2f}")
     return f"{widths} {' '.join(extras)}"
@@ -69,6 +71,22 @@ def table(trials: Sequence[Trial], title: str) -> str:
             f"{_fmt(t.test_metric):>7} {t.n_params or 0:>8} {t.epochs_run:>6}"
         )
     return "\n".join(lines)
+
+
+def refit_line(trials: Sequence[Trial]) -> str | None:
+    """What the refit (spec.refit) gave, for the trial that has one; None without."""
+    for t in trials:
+        if t.refit_epochs is not None:
+            if t.refit_test_metric is None:
+                return (
+                    f"refit: trial {t.number} diverged on train + validation rows; kept as searched"
+                )
+            return (
+                f"refit: trial {t.number} retrained on train + validation rows for "
+                f"{t.refit_epochs} epochs: test {_fmt(t.refit_test_metric)} (searched model "
+                f"{_fmt(t.test_metric)}); the saved best model is the refit one"
+            )
+    return None
 
 
 def summary_line(s: JobSummary) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nas import store as db
 from nas.executors import Executor
-from nas.report import ProgressLine, summary_line, table
+from nas.report import ProgressLine, refit_line, summary_line, table
 from nas.search import Problem, SearchDriver, load_problem, local_executor, submit_and_claim
 from nas.spec import JobSpec
 
@@ -53,12 +53,15 @@ def run_batch(
     finally:
         progress.close()
     with store.session() as s:
+        top = db.leaderboard(s, job_id, k=10)
         print(
             table(
-                db.leaderboard(s, job_id, k=10),
-                "leaderboard (validation metric; test metric reported, never used to choose)",
+                top, "leaderboard (validation metric; test metric reported, never used to choose)"
             )
         )
+        refit = refit_line(top[:1])
+        if refit:
+            print(refit)
         if spec.two_objectives:
             print()
             print(table(db.pareto_front(s, job_id), "Pareto front (val metric vs parameters)"))

@@ -22,6 +22,7 @@ from nas.data import Dataset, Split, from_npz, load_builtin, load_csv, split
 from nas.executors import Executor, LocalExecutor, PopulationExecutor
 from nas.fidelity import Schedule, fraction_for, schedule
 from nas.proxy import PoolScreen
+from nas.refit import best_epoch, refit
 from nas.searchers import Observation, Searcher, SpaceExhaustedError, make_searcher
 from nas.searchers.screening import ScreeningSearcher
 from nas.searchers.warm import WarmStartSearcher
@@ -228,6 +229,8 @@ class SearchDriver:
                     self._on_rung(result)
                 if not self._heartbeat():
                     return self._abandon("cancelled")
+            if self.spec.refit:
+                self._refit()
         except Exception as exc:
             with self.store.session() as s:
                 db.finish_job(s, self.job_id, runner=self.runner, status="failed", error=repr(exc))
@@ -407,6 +410,34 @@ class SearchDriver:
                     round(self.books.spent),
                     self.books.saved,
                 )
+            )
+
+    def _refit(self) -> None:
+        """Train the chosen trial again on train + validation rows (spec.refit, nas/refit.py).
+
+        The choice is the leaderboard's (validation metric), made before and without the
+        refit; a rerun after a crash refits again and overwrites the same record.
+        """
+        with self.store.session() as s:
+            chosen = db.leaderboard(s, self.job_id, k=1)
+            if not chosen:
+                return
+            trial = chosen[0]
+            curve = [p.val_metric for p in db.curve(s, trial.id, limit=self.max_epochs)]
+            candidate = Candidate.model_validate(trial.params)
+            trial_id, number, value, seed = trial.id, trial.number, trial.val_metric, trial.seed
+        assert seed is not None
+        data, classification = self.problem.data, self.problem.classification
+        outcome = refit(candidate, seed, best_epoch(curve), data, classification)
+        meta = {"number": number, "val_metric": value, "refit": True, "epochs": outcome.epochs}
+        with self.store.session() as s:
+            db.save_refit(
+                s,
+                trial_id,
+                epochs=outcome.epochs,
+                test_metric=outcome.test_metric,
+                payload=None if outcome.test_metric is None else outcome.model,
+                meta=meta | {"rows": "train+validation"},
             )
 
     # -- persistence --------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 Activation = Literal["relu", "tanh", "logistic", "softplus", "identity"]
 Optimizer = Literal["adam", "sgd"]
 Shape = Literal["free", "funnel", "constant"]
+Scaling = Literal["standard", "minmax"]
 MAX_WIDTH = 4096
 MAX_LAYERS = 16
 
@@ -55,6 +56,11 @@ class SearchSpace(_Frozen):
     optimizer: list[Optimizer] = Field(["adam"], min_length=1)
     learning_rate: tuple[float, float] = Field((1e-4, 3e-2), description="(log scale), (0, 10]")
     batch_size: list[int] = Field([32, 64, 128, 256], min_length=1)
+    scaling: list[Scaling] = Field(
+        ["standard"],
+        min_length=1,
+        description="input scaling fitted on the training rows: standard, minmax ([-1, 1])",
+    )
     max_epochs: int = Field(50, ge=1, le=10_000, description="epochs a candidate may train")
 
     @field_validator(*_BOUNDS)
@@ -103,6 +109,33 @@ class SearchSpace(_Frozen):
             optimizer=self.optimizer[int(rng.integers(len(self.optimizer)))],
             learning_rate=self._draw_log(rng, self.learning_rate),
             batch_size=self.batch_size[int(rng.integers(len(self.batch_size)))],
+            scaling=self._draw_scaling(rng),
+        )
+
+    def _draw_scaling(self, rng: np.random.Generator) -> str:
+        # no draw for a single choice: spaces from before scaling was searched keep their
+        # random streams, and so their candidates
+        if len(self.scaling) == 1:
+            return self.scaling[0]
+        return self.scaling[int(rng.integers(len(self.scaling)))]
+
+    def centre(self) -> Candidate:
+        """The space's middle, a sensible first network before anything is known (as
+        auto-sklearn and SMAC try the default configuration first): middle depth, the
+        geometric middle of widths and rates, no more dropout than allowed, the first of
+        each choice list and the middle batch size."""
+        depth = (self.n_layers[0] + self.n_layers[1]) // 2
+        width = round(math.sqrt(self.width[0] * self.width[1]))
+        return Candidate(
+            widths=(width,) * depth,
+            activation=self.activation[0],
+            dropout=self.dropout[0],
+            weight_decay=_geometric_middle(self.weight_decay),
+            batch_norm=self.batch_norm[0],
+            optimizer=self.optimizer[0],
+            learning_rate=_geometric_middle(self.learning_rate),
+            batch_size=self.batch_size[len(self.batch_size) // 2],
+            scaling=self.scaling[0],
         )
 
     def _draw_width(self, rng: np.random.Generator) -> int:
@@ -133,7 +166,12 @@ class SearchSpace(_Frozen):
             and c.optimizer in self.optimizer
             and _within(c.learning_rate, self.learning_rate)
             and c.batch_size in self.batch_size
+            and c.scaling in self.scaling
         )
+
+
+def _geometric_middle(bounds: tuple[float, float]) -> float:
+    return 0.0 if bounds[0] == 0 else float(f"{math.sqrt(bounds[0] * bounds[1]):.4g}")
 
 
 def _within(x: float, bounds: tuple[float, float]) -> bool:
@@ -152,6 +190,7 @@ class Candidate(_Frozen):
     optimizer: Optimizer = "adam"
     learning_rate: float = Field(1e-3, gt=0.0)
     batch_size: int = Field(128, ge=1)
+    scaling: Scaling = "standard"
 
     @field_validator("widths")
     @classmethod
@@ -178,7 +217,10 @@ class Candidate(_Frozen):
 
     def key(self) -> str:
         """A stable hash of the choice: equal candidates share it in any process."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        choice = self.model_dump(mode="json")
+        if choice["scaling"] == "standard":  # the default before scaling was searched:
+            del choice["scaling"]  # candidates stored then keep their keys
+        canonical = json.dumps(choice, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def estimator_params(self) -> dict[str, Any]:
@@ -192,4 +234,5 @@ class Candidate(_Frozen):
             "solver": self.optimizer,
             "learning_rate_init": self.learning_rate,
             "batch_size": self.batch_size,
+            "scaling": self.scaling,
         }

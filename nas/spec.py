@@ -152,6 +152,11 @@ class JobSpec(_Spec):
         "numpy", description="the population trainer's arrays: numpy (CPU) or cupy (a GPU)"
     )
     fidelity: FidelitySpec = FidelitySpec()
+    refit: bool = Field(
+        True,
+        description="retrain the chosen trial on train + validation rows for the epochs its "
+        "validation metric peaked at, and keep that network as the best model",
+    )
     proxy: ProxySpec | None = None
     warm_start: WarmStartSpec | None = None
 

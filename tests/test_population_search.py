@@ -9,9 +9,10 @@ from pydantic import ValidationError
 
 from nas import store as db
 from nas.cli import main
-from nas.executors import LocalExecutor, PopulationExecutor
+from nas.executors import LocalExecutor, PopulationExecutor, population_key
 from nas.nn.backend import BackendUnavailable, available
 from nas.search import SearchDriver, load_problem, submit_and_claim
+from nas.space import Candidate
 from nas.spec import JobSpec
 from nas.trial import FAILED, RUNNING, TrialRunner, TrialTask, advance_population
 
@@ -106,3 +107,10 @@ def test_cupy_where_it_cannot_run_is_refused_before_any_job_exists(tmp_path, cap
     assert "backend 'cupy'" in capsys.readouterr().err
     with pytest.raises(BackendUnavailable, match="cupy"):
         PopulationExecutor(load_problem(_spec()).data, True, slots=2, backend="cupy")
+
+
+def test_members_of_a_population_share_their_input_scaling():
+    def key(scaling):
+        return population_key(TrialTask(0, Candidate(widths=(8,), scaling=scaling), 1, 4))
+
+    assert key("standard") != key("minmax") and key("minmax") == key("minmax")

@@ -65,3 +65,49 @@ def test_bad_spaces_name_the_field_and_range(field, value, message):
 def test_weight_decay_zero_range_switches_it_off():
     c = SearchSpace(weight_decay=(0, 0)).sample(np.random.default_rng(0))
     assert c.weight_decay == 0.0
+
+
+def test_scaling_is_a_choice_the_space_can_offer():
+    space = SearchSpace(scaling=["standard", "minmax"])
+    rng = np.random.default_rng(0)
+    drawn = {space.sample(rng).scaling for _ in range(50)}
+    assert drawn == {"standard", "minmax"}
+    assert {SearchSpace().sample(rng).scaling for _ in range(20)} == {"standard"}  # the default
+    assert not SearchSpace().contains(Candidate(widths=(32,), scaling="minmax"))
+    with pytest.raises(ValidationError, match="minmax"):
+        SearchSpace(scaling=["robust"])
+
+
+def test_a_candidates_scaling_reaches_the_trainer():
+    c = Candidate(widths=(5,), scaling="minmax")
+    X, y = np.random.default_rng(0).normal(size=(30, 4)) * 50, np.arange(30) % 3
+    model = MLPClassifier(**c.estimator_params(), max_iter=1).fit(X, y)
+    assert model.scaling == "minmax"
+
+
+def test_standard_scaling_keeps_the_key_candidates_had_before_it_was_a_choice():
+    import hashlib
+    import json
+
+    c = Candidate(widths=(64, 32), activation="tanh")
+    before = {k: v for k, v in c.model_dump(mode="json").items() if k != "scaling"}
+    canonical = json.dumps(before, sort_keys=True).encode()
+    assert c.key() == hashlib.sha256(canonical).hexdigest()[:16]
+    assert c.model_copy(update={"scaling": "minmax"}).key() != c.key()
+
+
+@pytest.mark.parametrize(
+    "space",
+    [
+        SearchSpace(),
+        SearchSpace(n_layers=(2, 5), width=(4, 300), shape=["funnel"], weight_decay=(0, 0)),
+        SearchSpace(shape=["constant"], batch_size=[16], scaling=["minmax", "standard"]),
+    ],
+)
+def test_the_centre_is_in_the_space_and_in_its_middle(space):
+    c = space.centre()
+    assert space.contains(c)
+    assert c.depth == (space.n_layers[0] + space.n_layers[1]) // 2
+    assert c.scaling == space.scaling[0] and c.activation == space.activation[0]
+    low, high = space.learning_rate
+    assert c.learning_rate == pytest.approx((low * high) ** 0.5, rel=1e-3)

@@ -21,7 +21,7 @@ import ray
 from ray.exceptions import RayError
 
 from nas.data import Split
-from nas.executors import population_key
+from nas.executors import PopulationKey, population_key
 from nas.trial import FAILED, RungResult, TrialOutcome, TrialTask
 from workers.actor import remote_population_actor
 from workers.cluster import connect, worker_count
@@ -32,7 +32,7 @@ class _Home:
     """One actor: its trials (with their population keys), rungs waiting, the call in flight."""
 
     actor: Any
-    trials: dict[int, tuple[int, int]] = field(default_factory=dict)
+    trials: dict[int, PopulationKey] = field(default_factory=dict)
     pending: list[tuple[int, int]] = field(default_factory=list)
     asked: list[tuple[int, int]] = field(default_factory=list)  # the rungs of `call`
     call: Any = None  # ObjectRef of the running advance(), or None when idle
@@ -73,7 +73,7 @@ class RayPopulationExecutor:
         if not home.dead:
             home.actor.begin.remote(task)
 
-    def _home_for(self, key: tuple[int, int]) -> _Home:
+    def _home_for(self, key: PopulationKey) -> _Home:
         """Where trials of this key already are; else a new actor; else the emptiest."""
         room = [h for h in self._homes if len(h.trials) < self.size and not h.dead]
         same = [h for h in room if key in Counter(h.trials.values())]

@@ -60,6 +60,8 @@ def _meta(session: Session, job: db.Job, trial: db.Trial, model: db.Model) -> Mo
         number=trial.number,
         val_metric=trial.val_metric,
         test_metric=trial.test_metric,
+        refit=bool(model.meta.get("refit", False)),
+        refit_test_metric=trial.refit_test_metric,
         params=trial.params,
         estimator=type(estimator).__name__,
         n_features_in=int(estimator.n_features_in_),

@@ -29,13 +29,13 @@ from nas.space import SearchSpace
 
 # name -> the options it accepts
 SEARCHERS: dict[str, tuple[str, ...]] = {
-    "tpe": ("n_startup_trials",),
+    "tpe": ("n_startup_trials", "start_at_centre"),
     "random": (),
     "optuna-random": (),
     "cmaes": ("n_startup_trials",),
     "gp": ("n_startup_trials",),
     "nsga2": ("population_size", "crossover_prob"),
-    "evolution": ("population", "sample_size", "crossover_prob"),
+    "evolution": ("population", "sample_size", "crossover_prob", "start_at_centre"),
     "rl": ("policy_lr", "baseline_decay", "entropy", "bins"),
     "darts": ("epochs", "top_k", "weight_lr", "arch_lr"),
 }

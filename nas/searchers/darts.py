@@ -46,6 +46,7 @@ def middle_settings(space: SearchSpace) -> dict[str, Any]:
         "optimizer": "adam" if "adam" in space.optimizer else space.optimizer[0],
         "learning_rate": geometric(space.learning_rate),
         "batch_size": space.batch_size[len(space.batch_size) // 2],
+        "scaling": space.scaling[0],
     }
 
 

@@ -4,7 +4,8 @@ A population of P trained candidates; a parent is the best of S members sampled 
 random (tournament), its child a one-gene mutation. When a child is told it joins and
 the OLDEST member leaves, not the worst: a network that scored well by luck of its
 training run does not stay a parent forever, which the authors found makes the search
-more robust to noisy evaluations. Until P members exist, ask() returns random candidates.
+more robust to noisy evaluations. The first proposal is the space's centre (a sensible
+default, start_at_centre); until P members exist, ask() returns random candidates.
 
 With two objectives the tournament ranks members NSGA-II style (Pareto front first, then
 crowding distance, see pareto.py); aging is unchanged. Failed and diverged children are
@@ -46,6 +47,7 @@ class EvolutionSearcher:
         population: int = 20,
         sample_size: int = 5,
         crossover_prob: float = 0.0,
+        start_at_centre: bool = True,
     ) -> None:
         if not (isinstance(population, int) and population >= 2):
             raise ValueError(f"population must be an integer >= 2; got {population!r}")
@@ -53,11 +55,14 @@ class EvolutionSearcher:
             raise ValueError(f"sample_size must be an integer within [1, population={population}]")
         if not 0.0 <= crossover_prob <= 1.0:
             raise ValueError(f"crossover_prob must lie within [0, 1]; got {crossover_prob}")
+        if not isinstance(start_at_centre, bool):
+            raise ValueError(f"start_at_centre must be true or false; got {start_at_centre!r}")
         self.space = space
         self.objectives: tuple[str, ...] = ("value", "n_params") if two_objectives else ("value",)
         self.population = population
         self.sample_size = sample_size
         self.crossover_prob = crossover_prob
+        self.start_at_centre = start_at_centre
         self.members: deque[Member] = deque()  # oldest first
         self._rng = np.random.default_rng(seed)
         self._proposals = Proposals()
@@ -75,6 +80,8 @@ class EvolutionSearcher:
             self.members.popleft()
 
     def _breed(self) -> Candidate:
+        if self.start_at_centre and not self._proposals.keys:
+            return self.space.centre()  # the first proposal: a sensible default
         if len(self.members) < self.population:
             return self.space.sample(self._rng)
         parent = self.tournament()

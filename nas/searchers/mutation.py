@@ -26,6 +26,7 @@ SETTINGS = (
     "optimizer",
     "learning_rate",
     "batch_size",
+    "scaling",
 )
 
 

@@ -25,7 +25,7 @@ from optuna.study import StudyDirection
 from optuna.trial import Trial, TrialState, create_trial
 
 from nas.searchers.base import Observation, Proposals
-from nas.searchers.optuna_space import distributions, suggest
+from nas.searchers.optuna_space import centre_params, distributions, suggest
 from nas.space import Candidate, SearchSpace
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -55,6 +55,8 @@ class OptunaSearcher:
         self.seed = seed
         self.options = options
         self.study = self._new_study(n_trials=0)
+        if sampler == "tpe" and options.get("start_at_centre", True):
+            self.study.enqueue_trial(centre_params(space))  # the first proposal
         self._asked: dict[str, Trial] = {}  # pending candidate key -> its running trial
         self._told: list[dict[str, Any]] = []
         self._proposals = Proposals()
@@ -152,6 +154,10 @@ class OptunaSearcher:
 
 def make_sampler(name: str, seed: int, n_objectives: int, options: dict[str, Any]) -> BaseSampler:
     """The seeded sampler for a searcher name, its options checked."""
+    if not isinstance(options.get("start_at_centre", True), bool):
+        raise ValueError(
+            f"start_at_centre must be true or false; got {options['start_at_centre']!r}"
+        )
     n_startup = options.get("n_startup_trials", 10)
     if not (isinstance(n_startup, int) and n_startup >= 0):
         raise ValueError(f"n_startup_trials must be an integer >= 0; got {n_startup!r}")

@@ -36,7 +36,15 @@ def setting_distributions(space: SearchSpace) -> dict[str, BaseDistribution]:
         "optimizer": CategoricalDistribution(space.optimizer),
         "learning_rate": FloatDistribution(*space.learning_rate, log=True),
         "batch_size": CategoricalDistribution(space.batch_size),
-    }
+    } | _scaling(space)
+
+
+def _scaling(space: SearchSpace) -> dict[str, BaseDistribution]:
+    """Scaling is a parameter only when there is a choice: a space without one keeps the
+    parameters (and so the samplers' streams) it had before scaling could be searched."""
+    if len(space.scaling) == 1:
+        return {}
+    return {"scaling": CategoricalDistribution(space.scaling)}
 
 
 def width_distributions(space: SearchSpace, depth: int, shape: str) -> dict[str, BaseDistribution]:
@@ -46,9 +54,13 @@ def width_distributions(space: SearchSpace, depth: int, shape: str) -> dict[str,
 
 
 def distributions(space: SearchSpace, params: dict[str, Any]) -> dict[str, BaseDistribution]:
-    """Every distribution of a trial with these parameters (to rebuild it with add_trial)."""
+    """Every distribution of a trial with these parameters (to rebuild it with add_trial).
+
+    A trial saved before a parameter existed (scaling) gets no distribution for it.
+    """
     widths = width_distributions(space, params["n_layers"], params["shape"])
-    return setting_distributions(space) | widths
+    every = setting_distributions(space) | widths
+    return {name: d for name, d in every.items() if name in params}
 
 
 def suggest(trial: Trial, space: SearchSpace) -> Candidate:
@@ -58,10 +70,22 @@ def suggest(trial: Trial, space: SearchSpace) -> Candidate:
     depth, shape = trial.params["n_layers"], trial.params["shape"]
     for name, distribution in width_distributions(space, depth, shape).items():
         _suggest(trial, name, distribution)
-    return to_candidate(trial.params)
+    return to_candidate(trial.params, space)
 
 
-def to_candidate(params: dict[str, Any]) -> Candidate:
+def centre_params(space: SearchSpace) -> dict[str, Any]:
+    """The space's centre (SearchSpace.centre) as this module's trial parameters."""
+    c = space.centre()
+    shape = "free" if "free" in space.shape else space.shape[0]
+    widths = c.widths[:1] if shape == "constant" else c.widths
+    names = setting_distributions(space)
+    settings = {k: v for k, v in c.model_dump(exclude={"widths"}).items() if k in names}
+    return {"n_layers": c.depth, "shape": shape, **settings} | {
+        f"width_{i}": w for i, w in enumerate(widths)
+    }
+
+
+def to_candidate(params: dict[str, Any], space: SearchSpace) -> Candidate:
     depth, shape = params["n_layers"], params["shape"]
     if shape == "constant":
         widths = [params["width_0"]] * depth
@@ -78,6 +102,7 @@ def to_candidate(params: dict[str, Any]) -> Candidate:
         optimizer=params["optimizer"],
         learning_rate=_significant(params["learning_rate"]),
         batch_size=params["batch_size"],
+        scaling=params.get("scaling", space.scaling[0]),
     )
 
 

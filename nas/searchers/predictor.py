@@ -39,6 +39,7 @@ def encode(candidate: Candidate, space: SearchSpace) -> list[float]:
     features = [float(candidate.depth), *widths, math.log2(sum(candidate.widths))]
     features += [float(candidate.activation == a) for a in space.activation[1:]]
     features += [float(candidate.optimizer == o) for o in space.optimizer[1:]]
+    features += [float(candidate.scaling == s) for s in space.scaling[1:]]
     wd = candidate.weight_decay
     features += [
         candidate.dropout,

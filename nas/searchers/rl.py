@@ -43,6 +43,7 @@ def decisions(space: SearchSpace, bins: int) -> dict[str, list[Any]]:
     choices["optimizer"] = list(space.optimizer)
     choices["learning_rate"] = log_grid(space.learning_rate, bins)
     choices["batch_size"] = list(space.batch_size)
+    choices["scaling"] = list(space.scaling)
     return choices
 
 

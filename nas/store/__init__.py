@@ -15,6 +15,7 @@ from nas.store.artifacts import (
     list_datasets,
     load_model,
     save_model,
+    save_refit,
 )
 from nas.store.engine import DEFAULT_URL, ENV_VAR, StoreUnavailable, database_url, make_engine
 from nas.store.export import export_csv, export_json
@@ -125,6 +126,7 @@ __all__ = [
     "record_epochs",
     "release_job",
     "save_model",
+    "save_refit",
     "save_searcher_state",
     "start_trial",
     "trial_status",

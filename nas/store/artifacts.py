@@ -8,12 +8,14 @@ returns the first row instead of storing a second copy.
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from nas.store.models import Dataset, Model, Trial
+from nas.store.versions import bump_trial_job
 
 
 def add_dataset(
@@ -73,6 +75,35 @@ def save_model(
     model.format_version = format_version
     session.commit()
     return model
+
+
+def save_refit(
+    session: Session,
+    trial_id: int,
+    *,
+    epochs: int,
+    test_metric: float | None,
+    payload: bytes | None,
+    meta: dict[str, Any] | None = None,
+) -> None:
+    """Record a trial's refit on train + validation rows (spec.refit), and keep the refit
+    network as the trial's model (so the job's best model is the refit one), in one
+    transaction. payload None (the refit diverged) leaves the searched model in place."""
+    trial = session.get(Trial, trial_id)
+    if trial is None:
+        raise ValueError(f"no trial with id {trial_id}")
+    finite = test_metric is not None and math.isfinite(test_metric)
+    trial.refit_epochs = epochs
+    trial.refit_test_metric = test_metric if finite else None
+    if payload is not None:
+        model = session.get(Model, trial_id)
+        if model is None:
+            model = Model(trial_id=trial_id, payload=payload)
+            session.add(model)
+        model.payload = payload
+        model.meta = meta or {}
+    bump_trial_job(session, trial_id)
+    session.commit()
 
 
 def load_model(session: Session, trial_id: int) -> Model | None:

@@ -25,6 +25,8 @@ TRIAL_COLUMNS = (
     "n_params",
     "epochs_run",
     "predicted_final",
+    "refit_epochs",
+    "refit_test_metric",
     "attempt",
     "seed",
     "worker",

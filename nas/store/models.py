@@ -130,6 +130,10 @@ class Trial(Base):
     test_metric: Mapped[float | None] = mapped_column(Float)
     n_params: Mapped[int | None]
     predicted_final: Mapped[float | None] = mapped_column(Float)
+    # the job's chosen trial retrained on train + validation rows (spec.refit, 0006): its
+    # epochs and test metric; test_metric stays the searched model's
+    refit_epochs: Mapped[int | None]
+    refit_test_metric: Mapped[float | None] = mapped_column(Float)
     attempt: Mapped[int] = mapped_column(default=1)
     worker: Mapped[str | None] = mapped_column(String(200))
     seed: Mapped[int | None] = mapped_column(BigInteger)

@@ -51,9 +51,17 @@ def test_pruned_children_join_with_their_last_curve_point() -> None:
 
 
 def test_random_until_the_population_is_full() -> None:
-    searcher = EvolutionSearcher(RICH, 3, population=4, sample_size=2)
+    searcher = EvolutionSearcher(RICH, 3, population=4, sample_size=2, start_at_centre=False)
     reference = np.random.default_rng(3)
     for _ in range(4):
+        assert tell_value(searcher, 0.5) == RICH.sample(reference)
+
+
+def test_the_centre_first_then_random_until_the_population_is_full() -> None:
+    searcher = EvolutionSearcher(RICH, 3, population=4, sample_size=2)
+    reference = np.random.default_rng(3)
+    assert tell_value(searcher, 0.5) == RICH.centre()
+    for _ in range(3):
         assert tell_value(searcher, 0.5) == RICH.sample(reference)
 
 

@@ -125,3 +125,11 @@ def test_outcomes_reach_the_study_and_survive_a_resume(two: bool) -> None:
 def test_gp_without_pytorch_says_how_to_install_it() -> None:
     with pytest.raises(ImportError, match=r"nas-service\[gp\]"):
         make_searcher("gp", RICH, 0)
+
+
+def test_scaling_is_a_parameter_only_when_the_space_offers_a_choice() -> None:
+    assert "scaling" not in setting_distributions(RICH)  # the default: standard only
+    both = SearchSpace(scaling=["standard", "minmax"])
+    assert setting_distributions(both)["scaling"].choices == ("standard", "minmax")
+    asked = run(make_searcher("tpe", both, 0, n_startup_trials=3), 12)
+    assert {c.scaling for c in asked} == {"standard", "minmax"}

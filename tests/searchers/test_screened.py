@@ -101,10 +101,16 @@ def test_pruned_curves_teach_the_model_at_their_fidelity() -> None:
 
 
 def test_encoding_reads_the_choices() -> None:
-    space = SearchSpace(n_layers=(1, 3), activation=["relu", "tanh"], optimizer=["adam", "sgd"])
+    space = SearchSpace(
+        n_layers=(1, 3),
+        activation=["relu", "tanh"],
+        optimizer=["adam", "sgd"],
+        scaling=["standard", "minmax"],
+    )
     c = Candidate(widths=(64, 16), activation="tanh", optimizer="sgd", learning_rate=1e-2,
-                  weight_decay=0.0, batch_size=32, dropout=0.25, batch_norm=True)  # fmt: skip
-    expected = [2, 6, 4, 0, math.log2(80), 1, 1, 0.25, -8, 1, -2, 5, math.log10(1e-2 / 32)]
+                  weight_decay=0.0, batch_size=32, dropout=0.25, batch_norm=True,
+                  scaling="minmax")  # fmt: skip
+    expected = [2, 6, 4, 0, math.log2(80), 1, 1, 1, 0.25, -8, 1, -2, 5, math.log10(1e-2 / 32)]
     assert encode(c, space) == pytest.approx(expected)
 
 
