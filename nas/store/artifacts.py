@@ -66,6 +66,18 @@ def save_model(
     format_version: int = 1,
 ) -> Model:
     """Store (or replace) a trial's trained network as npz bytes plus JSON metadata."""
+    model = _put_model(session, trial_id, payload, meta, format_version)
+    session.commit()
+    return model
+
+
+def _put_model(
+    session: Session,
+    trial_id: int,
+    payload: bytes,
+    meta: dict[str, Any] | None,
+    format_version: int = 1,
+) -> Model:
     model = session.get(Model, trial_id)
     if model is None:
         model = Model(trial_id=trial_id, payload=payload)
@@ -73,7 +85,6 @@ def save_model(
     model.payload = payload
     model.meta = meta or {}
     model.format_version = format_version
-    session.commit()
     return model
 
 
@@ -96,12 +107,7 @@ def save_refit(
     trial.refit_epochs = epochs
     trial.refit_test_metric = test_metric if finite else None
     if payload is not None:
-        model = session.get(Model, trial_id)
-        if model is None:
-            model = Model(trial_id=trial_id, payload=payload)
-            session.add(model)
-        model.payload = payload
-        model.meta = meta or {}
+        _put_model(session, trial_id, payload, meta)
     bump_trial_job(session, trial_id)
     session.commit()
 

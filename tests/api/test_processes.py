@@ -13,19 +13,16 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from tests.api.util import TINY_SPACE, free_port, submit, tiny_spec, wait_job
+from tests.pg import fresh_schema_url
 
-PG_URL = os.environ.get("NAS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NAS = [sys.executable, "-m", "nas.cli"]
 FAST = {
     "NAS_RUNNER_POLL_SECONDS": "0.2",
@@ -81,17 +78,8 @@ def procs(tmp_path: Path) -> Iterator[Procs]:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema_url() as url:
+        yield url
 
 
 def test_serve_killed_mid_job_resumes_it_after_restart(procs: Procs) -> None:

@@ -3,17 +3,16 @@ at the very next read; ETags give 304s; the token and 404s still hold."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from api.readcache import _Entry, _Memory
 from nas import store as db
 from tests.api.util import Server
-from tests.store.conftest import PG_URL, pg_schema_url
+from tests.pg import fresh_schema_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -35,17 +34,8 @@ def job_with_trials(
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL schema, dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema_url() as url:
+        yield url
 
 
 def _behind_the_stores_back(store: db.Store, sql: str) -> None:
