@@ -121,20 +121,6 @@ def run_search(
     return SearchRun(best.test_metric, refit, area / epochs, spent, len(trials_), seconds)
 
 
-def run_one(
-    dataset: str,
-    searcher: str,
-    seed: int,
-    trials: int,
-    epochs: int,
-    folder: Path,
-    **overrides: object,
-):
-    """run_search as the tuple other benchmarks read: (test, AUC, epochs, trials, seconds)."""
-    r = run_search(dataset, searcher, seed, trials, epochs, folder, **overrides)
-    return r.test, r.auc, r.epochs, r.trials, r.seconds
-
-
 def sklearn_baseline(dataset: str, seed: int) -> float:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
