@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 from api.schemas import TrialOut
 from nas import store as db
 from nas.store import versions
-
-SETTLED = ("finished", "failed", "cancelled")
+from nas.store.jobs import FINAL_JOB_STATUSES
 
 
 class _Row(NamedTuple):
@@ -94,7 +93,7 @@ class SettledPages:
     ) -> bytes | None:
         """The page as the API's Page[TrialOut] JSON, or None when the job still runs."""
         job_id, _, _, job_status = stamp
-        if job_status not in SETTLED:
+        if job_status not in FINAL_JOB_STATUSES:  # a late write moves the stamp
             return None
         snapshot = self.jobs.get(job_id)
         if snapshot is None or snapshot.stamp != stamp:
