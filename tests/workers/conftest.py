@@ -7,7 +7,9 @@ shares one module-scoped local Ray; the cluster and shutdown tests make their ow
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -16,6 +18,14 @@ import pytest
 # address sends the token only in token mode, and Ray reads the mode once, at import:
 # so it is set before ray is imported (README's cluster recipe says the same).
 os.environ.setdefault("RAY_AUTH_MODE", "token")
+# `ray start` in token mode refuses to start without a token (it creates none), so a
+# fresh machine's first cluster test gets one for this run, shared by nodes and driver.
+if not (
+    os.environ.get("RAY_AUTH_TOKEN")
+    or os.environ.get("RAY_AUTH_TOKEN_PATH")
+    or (Path.home() / ".ray" / "auth_token").exists()
+):
+    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
 
 import ray  # noqa: E402
 
