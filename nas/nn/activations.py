@@ -145,7 +145,7 @@ def _fold_units(z: Array, ufunc: np.ufunc, reduction: str) -> Array:
     slower for 10 classes and 4,096 rows); a few whole-column operations do not.
     """
     units = z.shape[-1]
-    if units == 1 or units > 32:
+    if units == 1 or units > 32 or not isinstance(z, np.ndarray):  # one kernel on a GPU
         return getattr(z, reduction)(axis=-1, keepdims=True)
     acc = ufunc(z[..., 0], z[..., 1])
     for j in range(2, units):

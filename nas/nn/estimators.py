@@ -240,12 +240,21 @@ class _BaseMLP(BaseEstimator):
         X, y, X_val, y_val = self._begin_fit(X, y, X_val, y_val)
         return self._run(X, y, X_val, y_val, callback, self.max_iter)
 
-    def _begin_fit(self, X: Any, y: Any, X_val: Any, y_val: Any) -> tuple[Any, Any, Any, Any]:
-        """fit's first half: check everything, then build the network or go on warm."""
+    def _begin_fit(
+        self, X: Any, y: Any, X_val: Any, y_val: Any, checked: bool = False
+    ) -> tuple[Any, Any, Any, Any]:
+        """fit's first half: check everything, then build the network or go on warm.
+
+        checked: X and y are what check_X and check_y returned for an estimator of this
+        class (a population checks its shared data once, not once per member).
+        """
         sizes = self._validate_params()
         warm = self.warm_start and hasattr(self, "_trainer")
-        X = check.check_X(X, n_features=self.n_features_in_ if warm else None)
-        y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
+        if checked:
+            check.check_n_features(X, "X", self.n_features_in_ if warm else None)
+        else:
+            X = check.check_X(X, n_features=self.n_features_in_ if warm else None)
+            y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
         if X_val is None and self.early_stopping:
             X, X_val, y, y_val = self._split_validation(X, y)
         if warm:
@@ -301,15 +310,26 @@ class _BaseMLP(BaseEstimator):
         self, X, y, X_val, y_val, epochs: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
         """Scaled inputs and encoded targets, as the trainer sees them; sets the epoch limit."""
-        rule = self._trainer.rule
+        self._set_rule(X.shape[0], epochs)
         Xs, Y = self._inputs(X), self._encode_targets(y, first=False)
-        rule.batch_size = self._batch_size(X.shape[0])
-        rule.max_iter = epochs
         if X_val is None:
             return Xs, Y, None, None
         Xv = check.check_X(X_val, "X_val", self.n_features_in_)
         yv = check.check_y(y_val, Xv.shape[0], numeric=isinstance(self, RegressorMixin))
         return Xs, Y, self._inputs(Xv), self._encode_targets(yv, first=False)
+
+    def _set_rule(self, n_rows: int, epochs: int) -> None:
+        rule = self._trainer.rule
+        rule.batch_size = self._batch_size(n_rows)
+        rule.max_iter = epochs
+
+    def _arrays_key(self) -> tuple[Any, ...]:
+        """What _training_arrays' result depends on besides the data: members of a
+        population with equal keys share one copy of the scaled inputs and targets."""
+        fitted = [self._scaler, getattr(self, "_y_scaler", None)]
+        parts = [(s.offset.tobytes(), s.factor.tobytes()) if s else None for s in fitted]
+        classes = getattr(self, "classes_", None)
+        return (type(self), self._dt.str, *parts, None if classes is None else tuple(classes))
 
     def _finish_fit(self, status: str) -> None:
         self.status_ = status

@@ -15,6 +15,7 @@ almost nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -92,7 +93,7 @@ class Network:
 
         def take(shape: tuple[int, ...]) -> Array:
             nonlocal pos
-            size = int(np.prod(shape))
+            size = math.prod(shape)
             view = flat[pos : pos + size].reshape(shape)
             pos += size
             return view

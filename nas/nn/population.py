@@ -29,7 +29,7 @@ from nas.nn.backend import array_module, to_host
 from nas.nn.losses import member_losses
 from nas.nn.optimizers import Adam, adam_scalars
 from nas.nn.stack import Layout, Stack, Task, forward, gradients, update, workspace
-from nas.nn.training import DIVERGED, MAX_ITER, Callback
+from nas.nn.training import DIVERGED, MAX_ITER, Callback, epoch_order
 
 OnError = Callable[[int, Exception], None]
 
@@ -53,22 +53,31 @@ def fit_population(
     callbacks: Sequence[Callback | None] | None = None,
     backend: str = "numpy",
     on_error: OnError | None = None,
+    check_every_batch: bool | None = None,
 ) -> None:
     """Fit every estimator as est.fit(X, y, X_val=, y_val=, callback=) would, all at once.
 
     Each trains for its own max_iter epochs (warm_start continues a fitted one). A member
     whose parameters or data are refused is reported to on_error(index, exception) and
     left out, when on_error is given; otherwise the error is raised before any training.
+
+    check_every_batch: look at every batch's costs for divergence as it happens (the
+    default on NumPy), or only at the end of the epoch (the default on a GPU, where a look
+    makes the host wait for the device and the device for the host's next launches); an
+    epoch in which a member diverged is then replayed from its start, looking at every
+    batch. Either way every member ends exactly where it would end alone.
     """
     xp = array_module(backend)
     callbacks = list(callbacks) if callbacks is not None else [None] * len(estimators)
     if len(callbacks) != len(estimators):
         raise ValueError(f"callbacks has {len(callbacks)} entries for {len(estimators)} members")
+    X, X_val = _float64(X), _float64(X_val)  # converted once; each member still checks it
     members: list[_Member] = []
     data: tuple[Any, ...] | None = None
+    shared: dict[Any, tuple[Any, ...]] = {}  # checked data by class, scaled by _arrays_key
     for i, (est, callback) in enumerate(zip(estimators, callbacks)):
         try:
-            arrays = _prepare(est, X, y, X_val, y_val)
+            arrays = _prepare(est, X, y, X_val, y_val, shared)
             if members:
                 _check_compatible(members[0].est, est, arrays, data)
             data = data or arrays
@@ -79,17 +88,36 @@ def fit_population(
             continue
         members.append(_Member(est, est._rng, callback, np.empty(0, np.int64), est.max_iter))
     if members and data is not None:
-        _Population(members, data, xp).run()
+        every_batch = xp is np if check_every_batch is None else check_every_batch
+        _Population(members, data, xp, every_batch).run()
 
 
-def _prepare(est: Any, X: Any, y: Any, X_val: Any, y_val: Any) -> tuple[Any, ...]:
+def _float64(X: Any) -> Any:
+    try:
+        return None if X is None else np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        return X  # every member refuses it, by name
+
+
+def _prepare(
+    est: Any, X: Any, y: Any, X_val: Any, y_val: Any, shared: dict[Any, tuple[Any, ...]]
+) -> tuple[Any, ...]:
     if est.early_stopping:
         raise ValueError(
             "early_stopping=True cannot train in a population (it holds out a split of its "
             "own); pass X_val and y_val, or fit this estimator alone"
         )
-    X, y, X_val, y_val = est._begin_fit(X, y, X_val, y_val)
-    return est._training_arrays(X, y, X_val, y_val, est.max_iter)
+    checked = type(est) in shared
+    if checked:  # an estimator of this class has checked X and y: use what it returned
+        X, y = shared[type(est)]
+    X, y, X_val, y_val = est._begin_fit(X, y, X_val, y_val, checked=checked)
+    shared[type(est)] = (X, y)
+    key = est._arrays_key()
+    if key in shared:  # the same inputs and targets as a member before it
+        est._set_rule(X.shape[0], est.max_iter)
+        return shared[key]
+    shared[key] = est._training_arrays(X, y, X_val, y_val, est.max_iter)
+    return shared[key]
 
 
 def _signature(est: Any) -> dict[str, Any]:
@@ -113,6 +141,8 @@ def _check_compatible(first_est, est, arrays, data) -> None:
                 f"{first[name]!r}, this one {value!r} (group candidates by {name})"
             )
     for a, b in zip(arrays, data):
+        if a is b:  # shared (_arrays_key)
+            continue
         if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
             raise ValueError("population members must see the same scaled data (scaling)")
 
@@ -131,6 +161,16 @@ def _settings(trainer: Any) -> dict[str, float]:
     }
 
 
+def _state(trainer: Any, name: str) -> np.ndarray | None:
+    """A member's flat params, grads, Adam m and v, or SGD velocity (None if it keeps none)."""
+    if name in ("params", "grads"):
+        return getattr(trainer.net, name)
+    opt = trainer.optimizer
+    if name in ("m", "v"):
+        return getattr(opt, name) if isinstance(opt, Adam) else None
+    return None if isinstance(opt, Adam) else opt.velocity
+
+
 def _order(est: Any) -> tuple[bool, str, bool, bool]:
     """Members sharing batch norm, activation and optimizer end up next to each other."""
     opt = est._trainer.optimizer
@@ -139,14 +179,21 @@ def _order(est: Any) -> tuple[bool, str, bool, bool]:
 
 
 class _Population:
-    def __init__(self, members: list[_Member], data: tuple[Any, ...], xp: Any) -> None:
+    def __init__(
+        self, members: list[_Member], data: tuple[Any, ...], xp: Any, check_every_batch: bool
+    ) -> None:
+        self.check_every_batch = check_every_batch
         members = sorted(members, key=lambda m: _order(m.est))
         nets = [m.est._trainer.net for m in members]
         first = members[0].est._trainer
         widest = tuple(max(net.sizes[i] for net in nets) for i in range(len(nets[0].sizes)))
         self.layout = Layout(widest, any(net.batch_norm for net in nets))
+        positions: dict[tuple[tuple[int, ...], bool], np.ndarray] = {}
         for m, net in zip(members, nets):
-            m.positions = self.layout.positions(net.sizes, net.batch_norm)
+            key = (tuple(net.sizes), net.batch_norm)
+            if key not in positions:
+                positions[key] = self.layout.positions(net.sizes, net.batch_norm)
+            m.positions = positions[key]
         self.task = Task(
             first.loss,
             first.net.output_activation,
@@ -175,13 +222,25 @@ class _Population:
             "running_var": [np.ones((K, h), dt) for h in hidden],
         }
         t = np.zeros(K, np.int64)
+        # members of one shape share their positions: scatter each shape's rows at once
+        shapes: dict[int, list[int]] = {}
         for k, m in enumerate(members):
-            net, opt, pos = m.est._trainer.net, m.est._trainer.optimizer, m.positions
-            state["params"][k, pos], state["grads"][k, pos] = net.params, net.grads
+            shapes.setdefault(id(m.positions), []).append(k)
+        for ks in shapes.values():
+            pos = members[ks[0]].positions
+            trainers = [members[k].est._trainer for k in ks]
+            for name in state:
+                rows = [
+                    (k, a) for k, tr in zip(ks, trainers) if (a := _state(tr, name)) is not None
+                ]
+                rows = [(k, a) for k, a in rows if a.any()]  # zeros (a fresh member's) are there
+                if rows:
+                    picked = np.array([k for k, _ in rows])[:, None]
+                    state[name][picked, pos] = np.stack([a for _, a in rows])
+        for k, m in enumerate(members):
+            net, opt = m.est._trainer.net, m.est._trainer.optimizer
             if isinstance(opt, Adam):
-                state["m"][k, pos], state["v"][k, pos], t[k] = opt.m, opt.v, opt.t
-            elif opt.velocity is not None:
-                state["velocity"][k, pos] = opt.velocity
+                t[k] = opt.t
             for layer, h in enumerate(net.sizes[1:-1]):
                 layers["unit"][layer][k, :h] = 1
                 if net.batch_norm:
@@ -197,6 +256,7 @@ class _Population:
         arrays.update(
             tmp=xp.empty((K, P), dt),
             two_alpha=column(lambda x: 2.0 * x["alpha"]),
+            alpha=xp.asarray(np.array([x["alpha"] for x in settings], np.float64)),
             beta_1=column(lambda x: x["beta_1"]),
             beta_2=column(lambda x: x["beta_2"]),
             adam_epsilon=column(
@@ -229,30 +289,36 @@ class _Population:
         if not len(indices):
             return
         st = self.st
-        for k, status in zip(indices, statuses):
+        on_host = self.xp is np
+        rows = np.asarray(indices, np.int64)
+        # the leaving members' rows: views on the host; off a GPU, one copy per array
+        where = rows if on_host else np.arange(len(rows))
+
+        def fetch(a: Any) -> Any:
+            return a if on_host else to_host(a[self.xp.asarray(rows)])
+
+        names = ("params", "snapshot", "grads", "m", "v", "velocity")
+        flat = {n: fetch(st.arrays[n]) for n in names if n in st.arrays}
+        stats = ("running_mean", "running_var", "snapshot_running_mean", "snapshot_running_var")
+        layers = {n: [fetch(a) for a in st.layers[n]] for n in stats if n in st.layers}
+        for i, k, status in zip(where, indices, statuses):
             m = st.members[k]
-            trainer, pos = m.est._trainer, m.positions
+            trainer = m.est._trainer
+            # a member as wide as the layout owns its whole row: a view, no gather
+            pos = slice(None) if len(m.positions) == st.layout.size else m.positions
             net, opt = trainer.net, trainer.optimizer
             diverged = status == DIVERGED  # back to the epoch's start, as Trainer.fit does
-            source = "snapshot" if diverged else "params"
-            net.params[...] = to_host(st.arrays[source][k])[pos]
-            net.grads[...] = to_host(st.arrays["grads"][k])[pos]
+            net.params[...] = flat["snapshot" if diverged else "params"][i][pos]
+            net.grads[...] = flat["grads"][i][pos]
             if isinstance(opt, Adam):
-                opt.m[...], opt.v[...] = (
-                    to_host(st.arrays["m"][k])[pos],
-                    to_host(st.arrays["v"][k])[pos],
-                )
+                opt.m[...], opt.v[...] = flat["m"][i][pos], flat["v"][i][pos]
                 opt.t = int(st.host["t"][k])
             elif opt.velocity is not None:
-                opt.velocity[...] = to_host(st.arrays["velocity"][k])[pos]
+                opt.velocity[...] = flat["velocity"][i][pos]
             prefix = "snapshot_" if diverged else ""
             for layer, h in enumerate(net.sizes[1:-1] if net.batch_norm else []):
-                net.running_mean[layer][...] = to_host(
-                    st.layers[prefix + "running_mean"][layer][k, :h]
-                )
-                net.running_var[layer][...] = to_host(
-                    st.layers[prefix + "running_var"][layer][k, :h]
-                )
+                net.running_mean[layer][...] = layers[prefix + "running_mean"][layer][i, :h]
+                net.running_var[layer][...] = layers[prefix + "running_var"][layer][i, :h]
             trainer.history.steps = int(st.host["steps"][k])
             m.est._finish_fit(status)
         keep = np.setdiff1d(np.arange(len(st)), np.asarray(indices, np.int64))
@@ -296,10 +362,28 @@ class _Population:
     def _epoch(self) -> np.ndarray:
         """One pass over the data for every member; its mean cost (members, host)."""
         xp, n, st = self.xp, self.X.shape[0], self.st
-        perms = [m.rng.permutation(n) if m.est.shuffle else np.arange(n) for m in st.members]
-        st.arrays["perm"] = xp.asarray(np.stack(perms))
+        # every member's keys drawn from its own generator, sorted in one call (epoch_order)
+        keys = np.empty((len(st), n))
+        for k, m in enumerate(st.members):
+            if m.est.shuffle:
+                m.rng.random(out=keys[k])
+            else:
+                keys[k] = np.arange(n)  # already in order: the identity permutation
+        st.arrays["perm"] = epoch_order(xp.asarray(keys))
         st.host["total"][:] = 0
         st.host["seen"][:] = 0
+        if not self.check_every_batch:
+            saved = self._save()
+            if self._run_batches(checked=False):
+                return self._end_epoch()
+            self._restore(saved)  # a member diverged somewhere: replay, looking at each batch
+        self._run_batches(checked=True)
+        return self._end_epoch()
+
+    def _run_batches(self, checked: bool) -> bool:
+        """The epoch's batches. checked: a member leaves (diverged) at its first non-finite
+        cost. Unchecked: nothing waits for the device; False if some cost was non-finite."""
+        xp, n, costs = self.xp, self.X.shape[0], []
         for start in range(0, n, self.batch):
             m = min(self.batch, n - start)
             part = self._part(m)
@@ -310,18 +394,63 @@ class _Population:
             J = gradients(
                 part, self.task, xp.take(self.X, idx, axis=0), xp.take(self.Y, idx, axis=0)
             )
-            bad = ~np.isfinite(J)
-            if bad.any():
-                self._leave(np.flatnonzero(bad).tolist(), [DIVERGED] * int(bad.sum()))
-                part, J = self._part(m), J[~bad]
-                if not len(part):
-                    continue
+            if checked:
+                J = to_host(J)
+                bad = ~np.isfinite(J)
+                if bad.any():
+                    self._leave(np.flatnonzero(bad).tolist(), [DIVERGED] * int(bad.sum()))
+                    part, J = self._part(m), J[~bad]
+                    if not len(part):
+                        continue
             update(part)
-            part.host["total"] += J * m
-            part.host["seen"] += m
-        finite = to_host(xp.isfinite(self.st.arrays["params"]).all(axis=1))
+            if checked:  # now: a later batch may compact the stack
+                part.host["total"] += J * m
+                part.host["seen"] += m
+            else:
+                costs.append((part, J, m))
+        if costs:
+            flat = to_host(xp.concatenate([J for _, J, _ in costs]))  # the epoch's one wait
+            if not np.isfinite(flat).all():
+                return False
+            ends = np.cumsum([len(J) for _, J, _ in costs])[:-1]
+            for (part, _, m), J in zip(costs, np.split(flat, ends)):
+                part.host["total"] += J * m
+                part.host["seen"] += m
+        return True
+
+    def _end_epoch(self) -> np.ndarray:
+        finite = to_host(self.xp.isfinite(self.st.arrays["params"]).all(axis=1))
         self._leave(np.flatnonzero(~finite).tolist(), [DIVERGED] * int((~finite).sum()))
         return self.st.host["total"] / np.maximum(self.st.host["seen"], 1)
+
+    def _save(self) -> dict[str, Any]:
+        """What an epoch changes besides the snapshot (parameters, BN statistics): optimizer
+        state, step counts, and the generators of members that draw dropout masks."""
+        st = self.st
+        return {
+            "arrays": {k: st.arrays[k].copy() for k in ("grads", "m", "v", "velocity")},
+            "host": {k: st.host[k].copy() for k in ("t", "steps")},
+            "rng": {
+                k: m.rng.bit_generator.state
+                for k, (m, p) in enumerate(zip(st.members, st.dropout))
+                if any(p)
+            },
+        }
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        st, xp = self.st, self.xp
+        xp.copyto(st.arrays["params"], st.arrays["snapshot"])
+        for name in ("running_mean", "running_var"):
+            for a, b in zip(st.layers[name], st.layers["snapshot_" + name]):
+                xp.copyto(a, b)
+        for k, a in saved["arrays"].items():
+            xp.copyto(st.arrays[k], a)
+        for k, a in saved["host"].items():
+            st.host[k][...] = a
+        for k, state in saved["rng"].items():
+            st.members[k].rng.bit_generator.state = state
+        st.host["total"][:] = 0
+        st.host["seen"][:] = 0
 
     def _part(self, m: int) -> Stack:
         """The members that train on a batch of m rows: all, or those without batch norm."""

@@ -110,6 +110,7 @@ class Stack:
     act_runs: list[tuple[Activation, slice]] = field(init=False)
     opt_runs: list[tuple[tuple[str, bool], slice]] = field(init=False)
     bn: slice | None = field(init=False)
+    dropped: tuple[bool, ...] = field(init=False)  # per hidden layer: some member drops units
     n_plain: int = field(init=False)  # members without batch norm come first
     _views: dict[str, Views] = field(init=False)  # params() and grads(), built once
 
@@ -118,6 +119,8 @@ class Stack:
         self.opt_runs = runs(self.solver)
         self.n_plain = self.batch_norm.count(False)
         self.bn = slice(self.n_plain, len(self)) if self.n_plain < len(self) else None
+        hidden = len(self.layout.sizes) - 2
+        self.dropped = tuple(any(p[layer] > 0 for p in self.dropout) for layer in range(hidden))
         self._views = {}
 
     def __len__(self) -> int:
@@ -214,7 +217,7 @@ def forward(
         if task.masked[layer]:
             z *= st.layers["unit"][layer][:, None, :]
         a = z
-        if training and any(p[layer] > 0 for p in st.dropout):
+        if training and st.dropped[layer]:
             a = _dropout(st, task, layer, z, ws, m)
     out = ws["out"][0][:, :m]
     st.xp.matmul(a, W[-1], out=out)
@@ -267,40 +270,40 @@ def _dropout(st, task, layer, a, ws, m) -> Array:
 # -- backpropagation --------------------------------------------------------------------
 
 
-def gradients(st: Stack, task: Task, X: Array, Y: Array) -> np.ndarray:
-    """Every member's cost J (host, float64) on its batch; gradients into arrays['grads']."""
+def gradients(st: Stack, task: Task, X: Array, Y: Array) -> Array:
+    """Every member's cost J (float64, on the device) on its batch; gradients into
+    arrays['grads']. Nothing here waits for the device: the caller decides when to look."""
     xp, m, ws = st.xp, X.shape[1], st.ws
     A = forward(st, task, X, ws, m, training=True)
-    J = member_losses(task.loss, Y, A)
+    cost = member_losses(task.loss, Y, A).astype(np.float64)
     output_delta(task.loss, task.output_activation, Y, A, ws["delta"][-1][:, :m])
     _backward(st, X, ws, m)
-    alpha = st.host["alpha"]
-    if alpha.any():
+    if st.host["alpha"].any():
         n_w = st.layout.n_weights
         w, gw = st.arrays["params"][:, :n_w], st.arrays["grads"][:, :n_w]
         ww = xp.einsum("kp,kp->k", w, w)
         tmp = st.arrays["tmp"][:, :n_w]
         xp.multiply(w, st.arrays["two_alpha"], out=tmp)
         gw += tmp  # 2 alpha w: weight decay on weights only
-        cost = np.asarray(_host(J), np.float64)
-        return cost + np.where(alpha > 0, alpha * np.asarray(_host(ww), np.float64), 0.0)
-    return np.asarray(_host(J), np.float64)
-
-
-def _host(a: Array) -> np.ndarray:
-    return a.get() if hasattr(a, "get") else a
+        alpha = st.arrays["alpha"]  # float64, as the lone trainer adds lambda sum w^2
+        cost += xp.where(alpha > 0, alpha * ww.astype(np.float64), 0.0)
+    return cost
 
 
 def _backward(st: Stack, X: Array, ws: dict[str, list[Array]], m: int) -> None:
     xp = st.xp
     W, _, gammas, _ = st.params()
     gW, gb, _, _ = st.grads()
-    ones = xp.ones(m, W[0].dtype)  # ones @ Delta sums the batch, as network.py does
+    # ones @ Delta sums the batch, as network.py does; a GPU sums in half the time
+    ones = xp.ones(m, W[0].dtype) if xp is np else None
     for layer in range(len(W) - 1, -1, -1):
         delta = ws["delta"][layer][:, :m]
         a_prev = X if layer == 0 else _layer_output(st, ws, layer - 1, m)
         xp.matmul(a_prev.transpose(0, 2, 1), delta, out=gW[layer])
-        xp.matmul(ones, delta, out=gb[layer])
+        if ones is None:
+            xp.sum(delta, axis=1, out=gb[layer])
+        else:
+            xp.matmul(ones, delta, out=gb[layer])
         if st.bn is not None and layer < len(W) - 1:
             gb[layer][st.bn] = 0
         if layer == 0:
@@ -308,7 +311,7 @@ def _backward(st: Stack, X: Array, ws: dict[str, list[Array]], m: int) -> None:
         below = layer - 1
         d = ws["delta"][below][:, :m]
         xp.matmul(delta, W[layer].transpose(0, 2, 1), out=d)
-        if any(p[below] > 0 for p in st.dropout):
+        if st.dropped[below]:
             d *= ws["mask"][below][:, :m]
         d *= ws["gprime"][below][:, :m]  # from forward; zero Delta of padded units stays zero
         if st.bn is not None:
@@ -316,8 +319,7 @@ def _backward(st: Stack, X: Array, ws: dict[str, list[Array]], m: int) -> None:
 
 
 def _layer_output(st: Stack, ws, layer: int, m: int) -> Array:
-    dropped = any(p[layer] > 0 for p in st.dropout)
-    return (ws["dropped"] if dropped else ws["act"])[layer][:, :m]
+    return (ws["dropped"] if st.dropped[layer] else ws["act"])[layer][:, :m]
 
 
 def _batch_norm_backward(st, layer, d, ws, gammas) -> None:

@@ -17,6 +17,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,17 @@ CONVERGED = "converged"
 EARLY_STOPPING = "early_stopping"
 STOPPED = "stopped"
 DIVERGED = "diverged"
+
+
+def epoch_order(keys: Any) -> Any:
+    """An epoch's row order: the ranks of uniform draws, keys = rng.random(n).
+
+    Not rng.permutation: its Fisher-Yates draws run one by one (22 us for 1,797 rows),
+    while keys are drawn in one vectorized call and a population sorts all its members'
+    keys in one argsort (on the GPU too), so a member trained there sees exactly the order
+    it sees alone. Ties have probability about n^2 / 2^54 per epoch (float64 draws).
+    """
+    return np.argsort(keys, axis=-1)
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,7 @@ class Trainer:
         n = X.shape[0]
         if self.rule.shuffle:
             Xs, Ys = self._shuffle_buffers(X, Y)
-            perm = rng.permutation(n)
+            perm = epoch_order(rng.random(n))
             np.take(X, perm, axis=0, out=Xs)
             np.take(Y, perm, axis=0, out=Ys)
             X, Y = Xs, Ys

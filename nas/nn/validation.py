@@ -21,11 +21,15 @@ def check_X(X: Any, name: str = "X", n_features: int | None = None) -> np.ndarra
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(f"{name} contains NaN or inf (first at row {bad[0]}, column {bad[1]})")
-    if n_features is not None and arr.shape[1] != n_features:
-        raise ValueError(
-            f"{name} has {arr.shape[1]} features, but the model was fitted with {n_features}"
-        )
+    check_n_features(arr, name, n_features)
     return arr
+
+
+def check_n_features(X: np.ndarray, name: str, n_features: int | None) -> None:
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features, but the model was fitted with {n_features}"
+        )
 
 
 def check_y(y: Any, n_rows: int, numeric: bool) -> np.ndarray:
