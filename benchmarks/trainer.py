@@ -3,6 +3,8 @@
 One run, same data (digits tiled 10x: 17,970 rows, 64 features, 10 classes), same
 architecture, batch 128, Adam, float32, BLAS capped at 2 threads. The GEMM floor runs only
 the matrix products of forward and backward propagation, so no trainer can go below it.
+The adam column times our Adam's steps alone (one per batch, every parameter): floor + adam
+is what any trainer that updates in separate NumPy passes cannot go below.
 
     python benchmarks/trainer.py [--shapes 64 256,256 1024,1024,1024] [--epochs 3]
     python benchmarks/trainer.py --threads 1 --clock cpu   # on a machine others load
@@ -127,6 +129,26 @@ def time_gemm_floor(X, y, hidden, epochs):
     return statistics.median(seconds[1:])
 
 
+def time_adam(X, y, hidden, epochs):
+    """Our Adam's steps alone, one per batch, on a parameter vector of the network's size:
+    element-wise passes over every parameter that the GEMM floor does not count."""
+    from nas.nn.optimizers import Adam
+
+    sizes = [X.shape[1], *hidden, 10]
+    n = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
+    rng = np.random.default_rng(0)
+    params = rng.standard_normal(n).astype(np.float32)
+    grads = rng.standard_normal(n).astype(np.float32) * 1e-3
+    adam = Adam(n, np.dtype(np.float32), 1e-3)
+    seconds = []
+    for _ in range(epochs + 1):
+        start = clock()
+        for _ in range(0, len(X) - BATCH + 1, BATCH):
+            adam.step(params, grads)
+        seconds.append((clock() - start) * len(X) / (len(X) // BATCH * BATCH))
+    return statistics.median(seconds[1:])
+
+
 def main() -> None:
     global THREADS, clock
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -145,8 +167,8 @@ def main() -> None:
         ]
         print(f"data {X.shape}, batch {BATCH}, Adam, float32, BLAS {blas}, {args.clock} clock")
         print(
-            f"{'hidden':>16} {'ours':>9} {'sklearn':>9} {'torch':>9} {'floor':>9}   "
-            f"{'ours/min(sk,torch)':>18} {'ours/floor':>10}"
+            f"{'hidden':>16} {'ours':>9} {'sklearn':>9} {'torch':>9} {'floor':>9} {'adam':>9}   "
+            f"{'ours/min(sk,torch)':>18} {'ours/floor':>10} {'ours/(floor+adam)':>17}"
         )
         for shape in args.shapes:
             hidden = tuple(int(s) for s in shape.split(","))
@@ -157,6 +179,7 @@ def main() -> None:
                 ("sklearn", time_sklearn),
                 ("torch", time_torch),
                 ("floor", time_gemm_floor),
+                ("adam", time_adam),
             ):
                 try:
                     ms[name] = 1000 * fn(X, y, hidden, epochs)
@@ -165,8 +188,12 @@ def main() -> None:
             best_peer = (
                 min(ms["sklearn"], ms["torch"]) if not np.isnan(ms["torch"]) else ms["sklearn"]
             )
-            times = " ".join(f"{ms[k]:9.1f}" for k in ("ours", "sklearn", "torch", "floor"))
-            ratios = f"{ms['ours'] / best_peer:18.2f} {ms['ours'] / ms['floor']:10.2f}"
+            names = ("ours", "sklearn", "torch", "floor", "adam")
+            times = " ".join(f"{ms[k]:9.1f}" for k in names)
+            ratios = (
+                f"{ms['ours'] / best_peer:18.2f} {ms['ours'] / ms['floor']:10.2f} "
+                f"{ms['ours'] / (ms['floor'] + ms['adam']):17.2f}"
+            )
             print(f"{str(list(hidden)):>16} {times}   {ratios}")
 
 
