@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -74,7 +74,7 @@ def fit_population(
     X, X_val = _float64(X), _float64(X_val)  # converted once; each member still checks it
     members: list[_Member] = []
     data: tuple[Any, ...] | None = None
-    shared: dict[Any, tuple[Any, ...]] = {}  # checked data by class, scaled by _arrays_key
+    shared = _Shared()
     for i, (est, callback) in enumerate(zip(estimators, callbacks)):
         try:
             arrays = _prepare(est, X, y, X_val, y_val, shared)
@@ -99,25 +99,32 @@ def _float64(X: Any) -> Any:
         return X  # every member refuses it, by name
 
 
-def _prepare(
-    est: Any, X: Any, y: Any, X_val: Any, y_val: Any, shared: dict[Any, tuple[Any, ...]]
-) -> tuple[Any, ...]:
+@dataclass
+class _Shared:
+    """What members compute alike once, not once each: the checked data per estimator
+    class, and the scaled inputs and encoded targets per _arrays_key."""
+
+    checked: dict[type, tuple[Any, Any]] = field(default_factory=dict)
+    arrays: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
+
+
+def _prepare(est: Any, X: Any, y: Any, X_val: Any, y_val: Any, shared: _Shared) -> tuple[Any, ...]:
     if est.early_stopping:
         raise ValueError(
             "early_stopping=True cannot train in a population (it holds out a split of its "
             "own); pass X_val and y_val, or fit this estimator alone"
         )
-    checked = type(est) in shared
-    if checked:  # an estimator of this class has checked X and y: use what it returned
-        X, y = shared[type(est)]
-    X, y, X_val, y_val = est._begin_fit(X, y, X_val, y_val, checked=checked)
-    shared[type(est)] = (X, y)
+    checked = shared.checked.get(type(est))
+    if checked is not None:  # an estimator of this class checked X and y: use its result
+        X, y = checked
+    X, y, X_val, y_val = est._begin_fit(X, y, X_val, y_val, checked=checked is not None)
+    shared.checked[type(est)] = (X, y)
     key = est._arrays_key()
-    if key in shared:  # the same inputs and targets as a member before it
+    if key in shared.arrays:  # the same inputs and targets as a member before it
         est._set_rule(X.shape[0], est.max_iter)
-        return shared[key]
-    shared[key] = est._training_arrays(X, y, X_val, y_val, est.max_iter)
-    return shared[key]
+    else:
+        shared.arrays[key] = est._training_arrays(X, y, X_val, y_val, est.max_iter)
+    return shared.arrays[key]
 
 
 def _signature(est: Any) -> dict[str, Any]:
