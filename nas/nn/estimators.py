@@ -160,10 +160,18 @@ class _BaseMLP(BaseEstimator):
 
     # -- building -----------------------------------------------------------------------
 
-    def _initialize(self, X: np.ndarray, sizes: tuple[int, ...]) -> None:
+    def _initialize(
+        self, X: np.ndarray, sizes: tuple[int, ...], memo: dict[str, Any] | None = None
+    ) -> None:
         self.n_features_in_ = X.shape[1]
         self._dt = np.dtype(self.dtype)
-        self._scaler = Scaler.fit(X, self.scaling) if self.scaling else None
+        self._scaler = None
+        if self.scaling:
+            key = f"scaler:{self.scaling}"
+            shared = memo.get(key) if memo is not None else None
+            self._scaler = shared or Scaler.fit(X, self.scaling)
+            if memo is not None:
+                memo[key] = self._scaler
         self._rng = np.random.default_rng(self.random_state)
         net = Network(
             (X.shape[1], *sizes, self._n_outputs()),
@@ -241,29 +249,35 @@ class _BaseMLP(BaseEstimator):
         return self._run(X, y, X_val, y_val, callback, self.max_iter)
 
     def _begin_fit(
-        self, X: Any, y: Any, X_val: Any, y_val: Any, checked: bool = False
+        self, X: Any, y: Any, X_val: Any, y_val: Any, memo: dict[str, Any] | None = None
     ) -> tuple[Any, Any, Any, Any]:
         """fit's first half: check everything, then build the network or go on warm.
 
-        checked: X and y are what check_X and check_y returned for an estimator of this
-        class (a population checks its shared data once, not once per member).
+        memo: what estimators of one class fitting on the same X and y compute alike, kept
+        by the first and read by the rest (a population passes one dict per class): the
+        checked X and y, classes_ and the fitted input scalers. Each still checks its own
+        parameters and that X has its features.
         """
         sizes = self._validate_params()
         warm = self.warm_start and hasattr(self, "_trainer")
-        if checked:
+        if memo is not None and "X" in memo:
+            X, y = memo["X"], memo["y"]
             check.check_n_features(X, "X", self.n_features_in_ if warm else None)
         else:
             X = check.check_X(X, n_features=self.n_features_in_ if warm else None)
             y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
+            if memo is not None:
+                memo.update(X=X, y=y)
         if X_val is None and self.early_stopping:
             X, X_val, y, y_val = self._split_validation(X, y)
+            memo = None  # fitted on a split of its own: nothing to share
         if warm:
             rule = self._trainer.rule
             rule.tol, rule.n_iter_no_change = self.tol, self.n_iter_no_change
             rule.target_loss, rule.early_stopping = self.target_loss, self.early_stopping
         else:
-            self._set_targets(y)
-            self._initialize(X, sizes)
+            self._set_targets(y, memo=memo)
+            self._initialize(X, sizes, memo)
         return X, y, X_val, y_val
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> _BaseMLP:
@@ -280,8 +294,14 @@ class _BaseMLP(BaseEstimator):
             self._initialize(X, sizes)
         return self._run(X, y, None, None, None, 1)
 
-    def _set_targets(self, y: np.ndarray, classes: Any = None) -> None:
+    def _set_targets(
+        self, y: np.ndarray, classes: Any = None, memo: dict[str, Any] | None = None
+    ) -> None:
+        if classes is None and memo is not None:
+            classes = memo.get("classes")  # np.unique(y) found by the first: no sort of y
         self._encode_targets(y, first=True, classes=classes)
+        if memo is not None and hasattr(self, "classes_"):
+            memo["classes"] = self.classes_
 
     def _split_validation(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
         stratify = y if isinstance(self, ClassifierMixin) else None

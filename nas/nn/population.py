@@ -101,10 +101,11 @@ def _float64(X: Any) -> Any:
 
 @dataclass
 class _Shared:
-    """What members compute alike once, not once each: the checked data per estimator
-    class, and the scaled inputs and encoded targets per _arrays_key."""
+    """What members compute alike once, not once each: per estimator class, the memo of
+    _begin_fit (checked data, classes, scalers); per _arrays_key, the scaled inputs and
+    encoded targets."""
 
-    checked: dict[type, tuple[Any, Any]] = field(default_factory=dict)
+    memos: dict[type, dict[str, Any]] = field(default_factory=dict)
     arrays: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
 
 
@@ -114,11 +115,8 @@ def _prepare(est: Any, X: Any, y: Any, X_val: Any, y_val: Any, shared: _Shared) 
             "early_stopping=True cannot train in a population (it holds out a split of its "
             "own); pass X_val and y_val, or fit this estimator alone"
         )
-    checked = shared.checked.get(type(est))
-    if checked is not None:  # an estimator of this class checked X and y: use its result
-        X, y = checked
-    X, y, X_val, y_val = est._begin_fit(X, y, X_val, y_val, checked=checked is not None)
-    shared.checked[type(est)] = (X, y)
+    memo = shared.memos.setdefault(type(est), {})
+    X, y, X_val, y_val = est._begin_fit(X, y, X_val, y_val, memo)
     key = est._arrays_key()
     if key in shared.arrays:  # the same inputs and targets as a member before it
         est._set_rule(X.shape[0], est.max_iter)
@@ -229,21 +227,14 @@ class _Population:
             "running_var": [np.ones((K, h), dt) for h in hidden],
         }
         t = np.zeros(K, np.int64)
-        # members of one shape share their positions: scatter each shape's rows at once
-        shapes: dict[int, list[int]] = {}
         for k, m in enumerate(members):
-            shapes.setdefault(id(m.positions), []).append(k)
-        for ks in shapes.values():
-            pos = members[ks[0]].positions
-            trainers = [members[k].est._trainer for k in ks]
-            for name in state:
-                rows = [
-                    (k, a) for k, tr in zip(ks, trainers) if (a := _state(tr, name)) is not None
-                ]
-                rows = [(k, a) for k, a in rows if a.any()]  # zeros (a fresh member's) are there
-                if rows:
-                    picked = np.array([k for k, _ in rows])[:, None]
-                    state[name][picked, pos] = np.stack([a for _, a in rows])
+            trainer = m.est._trainer
+            # as wide as the layout: the whole row; a member that never stepped has zero
+            # gradients and optimizer state, which the zeros already are
+            pos = slice(None) if len(m.positions) == P else m.positions
+            for name in state if trainer.history.steps else ("params",):
+                if (a := _state(trainer, name)) is not None:
+                    state[name][k, pos] = a
         for k, m in enumerate(members):
             net, opt = m.est._trainer.net, m.est._trainer.optimizer
             if isinstance(opt, Adam):
@@ -295,7 +286,7 @@ class _Population:
         """Write the members' state back into their estimators and compact the rest."""
         if not len(indices):
             return
-        st = self.st
+        st, P = self.st, self.layout.size
         on_host = self.xp is np
         rows = np.asarray(indices, np.int64)
         # the leaving members' rows: views on the host; off a GPU, one copy per array
@@ -312,7 +303,7 @@ class _Population:
             m = st.members[k]
             trainer = m.est._trainer
             # a member as wide as the layout owns its whole row: a view, no gather
-            pos = slice(None) if len(m.positions) == st.layout.size else m.positions
+            pos = slice(None) if len(m.positions) == P else m.positions
             net, opt = trainer.net, trainer.optimizer
             diverged = status == DIVERGED  # back to the epoch's start, as Trainer.fit does
             net.params[...] = flat["snapshot" if diverged else "params"][i][pos]

@@ -15,8 +15,10 @@ order per member, so that a member equals the network trained alone. Written aga
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import groupby
 from typing import Any
 
@@ -47,16 +49,17 @@ class Layout:
     def n_weights(self) -> int:
         return sum(i * o for i, o in zip(self.sizes[:-1], self.sizes[1:]))
 
-    @property
+    @cached_property
     def size(self) -> int:
-        return sum(int(np.prod(b)) for b in self.blocks())
+        """P, a padded row's length (asked once per leaving member: kept)."""
+        return sum(math.prod(b) for b in self.blocks())
 
     def views(self, flat: Array) -> Views:
         """coefs (K, fan_in, fan_out), intercepts, gammas and betas (K, units) of flat (K, P)."""
         out: list[Array] = []
         pos = 0
         for shape in self.blocks():
-            size = int(np.prod(shape))
+            size = math.prod(shape)
             out.append(flat[:, pos : pos + size].reshape(flat.shape[0], *shape))
             pos += size
         n = len(self.sizes) - 1
