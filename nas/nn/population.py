@@ -227,6 +227,7 @@ class _Population:
             "running_var": [np.ones((K, h), dt) for h in hidden],
         }
         t = np.zeros(K, np.int64)
+        written: set[str] = set()
         for k, m in enumerate(members):
             trainer = m.est._trainer
             # as wide as the layout: the whole row; a member that never stepped has zero
@@ -235,6 +236,7 @@ class _Population:
             for name in state if trainer.history.steps else ("params",):
                 if (a := _state(trainer, name)) is not None:
                     state[name][k, pos] = a
+                    written.add(name)
         for k, m in enumerate(members):
             net, opt = m.est._trainer.net, m.est._trainer.optimizer
             if isinstance(opt, Adam):
@@ -250,7 +252,10 @@ class _Population:
             # a Python float cast to dtype, as in-place operations with scalars do
             return xp.asarray(np.array([value(x) for x in settings], dt)[:, None])
 
-        arrays = {k: xp.asarray(v) for k, v in state.items()}
+        # all zeros (fresh members' state) is made where it lives, not copied there
+        arrays = {
+            k: xp.asarray(v) if k in written else xp.zeros((K, P), dt) for k, v in state.items()
+        }
         arrays.update(
             tmp=xp.empty((K, P), dt),
             two_alpha=column(lambda x: 2.0 * x["alpha"]),
@@ -295,10 +300,23 @@ class _Population:
         def fetch(a: Any) -> Any:
             return a if on_host else to_host(a[self.xp.asarray(rows)])
 
-        names = ("params", "snapshot", "grads", "m", "v", "velocity")
-        flat = {n: fetch(st.arrays[n]) for n in names if n in st.arrays}
-        stats = ("running_mean", "running_var", "snapshot_running_mean", "snapshot_running_var")
-        layers = {n: [fetch(a) for a in st.layers[n]] for n in stats if n in st.layers}
+        # only what some leaving member reads back (off a GPU, each is a transfer)
+        solvers = {st.solver[k][0] for k in indices}
+        any_diverged, bn = DIVERGED in statuses, any(st.batch_norm[k] for k in indices)
+        names = {
+            "params": True,
+            "snapshot": any_diverged,
+            "grads": True,
+            "m": "adam" in solvers,
+            "v": "adam" in solvers,
+            "velocity": "sgd" in solvers,
+            "running_mean": bn,
+            "running_var": bn,
+            "snapshot_running_mean": bn and any_diverged,
+            "snapshot_running_var": bn and any_diverged,
+        }
+        flat = {n: fetch(st.arrays[n]) for n in st.arrays if names.get(n)}
+        layers = {n: [fetch(a) for a in st.layers[n]] for n in st.layers if names.get(n)}
         for i, k, status in zip(where, indices, statuses):
             m = st.members[k]
             trainer = m.est._trainer
