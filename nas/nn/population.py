@@ -167,9 +167,9 @@ def _settings(trainer: Any) -> dict[str, float]:
 
 
 def _state(trainer: Any, name: str) -> np.ndarray | None:
-    """A member's flat params, grads, Adam m and v, or SGD velocity (None if it keeps none)."""
-    if name in ("params", "grads"):
-        return getattr(trainer.net, name)
+    """A member's flat params, Adam m and v, or SGD velocity (None if it keeps none)."""
+    if name == "params":
+        return trainer.net.params
     opt = trainer.optimizer
     if name in ("m", "v"):
         return getattr(opt, name) if isinstance(opt, Adam) else None
@@ -219,7 +219,9 @@ class _Population:
     def _gather(self, members: list[_Member]) -> Stack:
         """Stack the members' parameters, optimizer state and settings, zero-padded."""
         xp, dt, K, P = self.xp, self.task.dtype, len(members), self.layout.size
-        state = {k: np.zeros((K, P), dt) for k in ("params", "grads", "m", "v", "velocity")}
+        # gradients are scratch, written in full by every batch: neither gathered nor
+        # written back
+        state = {k: np.zeros((K, P), dt) for k in ("params", "m", "v", "velocity")}
         hidden = self.layout.sizes[1:-1]
         layers = {
             "unit": [np.zeros((K, h), dt) for h in hidden],  # 1 for a member's true units
@@ -257,6 +259,7 @@ class _Population:
             k: xp.asarray(v) if k in written else xp.zeros((K, P), dt) for k, v in state.items()
         }
         arrays.update(
+            grads=xp.zeros((K, P), dt),
             tmp=xp.empty((K, P), dt),
             two_alpha=column(lambda x: 2.0 * x["alpha"]),
             alpha=xp.asarray(np.array([x["alpha"] for x in settings], np.float64)),
@@ -306,7 +309,6 @@ class _Population:
         names = {
             "params": True,
             "snapshot": any_diverged,
-            "grads": True,
             "m": "adam" in solvers,
             "v": "adam" in solvers,
             "velocity": "sgd" in solvers,
@@ -325,7 +327,6 @@ class _Population:
             net, opt = trainer.net, trainer.optimizer
             diverged = status == DIVERGED  # back to the epoch's start, as Trainer.fit does
             net.params[...] = flat["snapshot" if diverged else "params"][i][pos]
-            net.grads[...] = flat["grads"][i][pos]
             if isinstance(opt, Adam):
                 opt.m[...], opt.v[...] = flat["m"][i][pos], flat["v"][i][pos]
                 opt.t = int(st.host["t"][k])
@@ -444,7 +445,7 @@ class _Population:
         state, step counts, and the generators of members that draw dropout masks."""
         st = self.st
         return {
-            "arrays": {k: st.arrays[k].copy() for k in ("grads", "m", "v", "velocity")},
+            "arrays": {k: st.arrays[k].copy() for k in ("m", "v", "velocity")},
             "host": {k: st.host[k].copy() for k in ("t", "steps")},
             "rng": {
                 k: m.rng.bit_generator.state
