@@ -233,7 +233,7 @@ class _Population:
         for k, m in enumerate(members):
             trainer = m.est._trainer
             # as wide as the layout: the whole row; a member that never stepped has zero
-            # gradients and optimizer state, which the zeros already are
+            # optimizer state, which the zeros already are
             pos = slice(None) if len(m.positions) == P else m.positions
             for name in state if trainer.history.steps else ("params",):
                 if (a := _state(trainer, name)) is not None:
