@@ -6,12 +6,16 @@ the matrix products of forward and backward propagation, so no trainer can go be
 The adam column times our Adam's steps alone (one per batch, every parameter): floor + adam
 is what any trainer that updates in separate NumPy passes cannot go below.
 
-    python benchmarks/trainer.py [--shapes 64 256,256 1024,1024,1024] [--epochs 3]
+    python benchmarks/trainer.py [--shapes 64 256,256 1024,1024,1024] [--epochs 3] [--rounds 3]
     python benchmarks/trainer.py --threads 1 --clock cpu   # on a machine others load
 
 --clock cpu times by this process's CPU seconds instead of the wall clock: on a shared
 machine the wall clock also counts the time other processes hold the cores. It is fair
 only with --threads 1 (idle BLAS threads spin, and their spinning counts as CPU time).
+
+--rounds R times every trainer R times per shape, the five taken in turn (ours, sklearn,
+torch, floor, adam, then again), and reports each one's median: a host whose speed drifts
+over a minute then slows all five alike instead of whichever ran during the slow spell.
 """
 
 from __future__ import annotations
@@ -149,6 +153,15 @@ def time_adam(X, y, hidden, epochs):
     return statistics.median(seconds[1:])
 
 
+TRAINERS = {
+    "ours": time_ours,
+    "sklearn": time_sklearn,
+    "torch": time_torch,
+    "floor": time_gemm_floor,
+    "adam": time_adam,
+}
+
+
 def main() -> None:
     global THREADS, clock
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -156,7 +169,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="BLAS threads (default 2)")
     parser.add_argument("--clock", choices=list(CLOCKS), default="wall", help="(see above)")
+    parser.add_argument("--rounds", type=int, default=3, help="timings per trainer (median)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1; got {args.rounds}")
     clock = CLOCKS[args.clock]
     X, y = digits_x10()
     THREADS = args.threads
@@ -165,7 +181,10 @@ def main() -> None:
         blas = [
             (i["internal_api"], i.get("architecture"), i["num_threads"]) for i in threadpool_info()
         ]
-        print(f"data {X.shape}, batch {BATCH}, Adam, float32, BLAS {blas}, {args.clock} clock")
+        print(
+            f"data {X.shape}, batch {BATCH}, Adam, float32, BLAS {blas}, {args.clock} clock, "
+            f"median of {args.rounds} round(s)"
+        )
         print(
             f"{'hidden':>16} {'ours':>9} {'sklearn':>9} {'torch':>9} {'floor':>9} {'adam':>9}   "
             f"{'ours/min(sk,torch)':>18} {'ours/floor':>10} {'ours/(floor+adam)':>17}"
@@ -173,18 +192,14 @@ def main() -> None:
         for shape in args.shapes:
             hidden = tuple(int(s) for s in shape.split(","))
             epochs = max(1, args.epochs if max(hidden) < 1024 else args.epochs // 2)
-            ms = {}
-            for name, fn in (
-                ("ours", time_ours),
-                ("sklearn", time_sklearn),
-                ("torch", time_torch),
-                ("floor", time_gemm_floor),
-                ("adam", time_adam),
-            ):
-                try:
-                    ms[name] = 1000 * fn(X, y, hidden, epochs)
-                except ImportError:
-                    ms[name] = float("nan")
+            samples: dict[str, list[float]] = {name: [] for name in TRAINERS}
+            for _ in range(args.rounds):  # in turn, so that a slow spell hits all alike
+                for name, fn in TRAINERS.items():
+                    try:
+                        samples[name].append(1000 * fn(X, y, hidden, epochs))
+                    except ImportError:
+                        samples[name].append(float("nan"))
+            ms = {name: statistics.median(x) for name, x in samples.items()}
             best_peer = (
                 min(ms["sklearn"], ms["torch"]) if not np.isnan(ms["torch"]) else ms["sklearn"]
             )
