@@ -230,10 +230,11 @@ def main() -> None:
                             "met" if mean >= 0 else ("tie" if high >= 0 else "MISSED"),
                         )
                     )
-                print(
-                    f"{dataset:<14} per seed: {searcher} refit "
-                    f"{' '.join(f'{r[1]:.4f}' for r in runs)}"
-                )
+                for label, column in (("best", 0), ("refit", 1)):
+                    print(
+                        f"{dataset:<14} per seed: {searcher} {label} "
+                        f"{' '.join(f'{r[column]:.4f}' for r in runs)}"
+                    )
             for label, found in (("best test", tests), ("refit test", refits)):
                 worst = min(found.values())
                 checks.append(
