@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 
 from nas.nn import validation as check
 from nas.nn.activations import ACTIVATIONS
-from nas.nn.init import INITS, default_init
+from nas.nn.init import DEFAULT_INIT, INITS
 from nas.nn.losses import LOSSES, check_pairing, loss_value, member_accuracy, member_r2
 from nas.nn.network import Network
 from nas.nn.optimizers import SGD, Adam
@@ -181,7 +181,7 @@ class _BaseMLP(BaseEstimator):
             dropout=self._dropout_rates(sizes),
             dtype=self._dt,
         )
-        init = default_init(self.activation) if self.init == "auto" else self.init
+        init = DEFAULT_INIT if self.init == "auto" else self.init
         net.initialize(init, self.init_scale, self._rng)
         if self.solver == "adam":
             opt: SGD | Adam = Adam(

@@ -5,8 +5,8 @@ and so the same update: they stay identical forever (the lecture's symmetry argu
 Random weights break the tie. Schemes:
 
     uniform  the lecture's RAND(-eps, eps), biases too; eps = init_scale
-    glorot   U(-s, s), s = sqrt(6 / (fan_in + fan_out)); biases 0 (logistic, tanh)
-    he       U(-s, s), s = sqrt(6 / fan_in); biases 0 (relu, softplus)
+    glorot   U(-s, s), s = sqrt(6 / (fan_in + fan_out)); biases 0 (the default, "auto")
+    he       U(-s, s), s = sqrt(6 / fan_in); biases 0
 """
 
 from __future__ import annotations
@@ -16,9 +16,13 @@ import numpy as np
 INITS = ("auto", "uniform", "glorot", "he")
 
 
-def default_init(activation: str) -> str:
-    """He for rectifiers (they halve the variance), Glorot for the rest."""
-    return "he" if activation in ("relu", "softplus") else "glorot"
+# init="auto": Glorot for every activation, rectifiers included, as scikit-learn's MLP and
+# Keras. He's larger bound suits deep rectifier stacks; the shallow networks a tabular
+# search trains often have few inputs (4 on iris, 13 on wine), where sqrt(6 / fan_in)
+# starts the first layer far out. Over 30 splits the same networks scored 0.019-0.023
+# higher test accuracy with Glorot on iris, 0.005-0.009 on wine, and alike on
+# breast_cancer and digits (README, "Initial weights").
+DEFAULT_INIT = "glorot"
 
 
 def initialize(
