@@ -222,6 +222,10 @@ def main() -> None:
             for searcher, runs in per_seed.items():
                 for label, column in (("best", 0), ("refit", 1)):
                     found = [r[column] for r in runs]
+                    print(
+                        f"{dataset:<14} per seed: {searcher} {label} "
+                        f"{' '.join(f'{x:.4f}' for x in found)}"
+                    )
                     low, mean, high = paired_interval(found, bases)
                     verdicts.append(
                         (
@@ -229,11 +233,6 @@ def main() -> None:
                             f"[{low:+.4f}, {high:+.4f}] over {len(bases)} seeds",
                             "met" if mean >= 0 else ("tie" if high >= 0 else "MISSED"),
                         )
-                    )
-                for label, column in (("best", 0), ("refit", 1)):
-                    print(
-                        f"{dataset:<14} per seed: {searcher} {label} "
-                        f"{' '.join(f'{r[column]:.4f}' for r in runs)}"
                     )
             for label, found in (("best test", tests), ("refit test", refits)):
                 worst = min(found.values())
