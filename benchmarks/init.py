@@ -34,7 +34,8 @@ NETWORKS: dict[str, dict[str, Any]] = {
 }
 
 
-def test_accuracy(dataset: str, seed: int, init: str, params: dict[str, Any]) -> float:
+def fitted_accuracy(dataset: str, seed: int, init: str, params: dict[str, Any]) -> float:
+    """Test accuracy of one network fitted on the split's training + validation rows."""
     d = load_problem(JobSpec.model_validate({"dataset": dataset, "seed": seed})).data
     clf = MLPClassifier(
         init=init,
@@ -62,8 +63,8 @@ def main() -> None:
         for name, params in NETWORKS.items():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a diverged fit is scored as it stands
-                he = [test_accuracy(dataset, s, "he", params) for s in seeds]
-                glorot = [test_accuracy(dataset, s, "glorot", params) for s in seeds]
+                he = [fitted_accuracy(dataset, s, "he", params) for s in seeds]
+                glorot = [fitted_accuracy(dataset, s, "glorot", params) for s in seeds]
             low, mean, high = paired_interval(glorot, he)
             print(
                 f"{dataset:<14} {name:<44} {np.mean(he):7.4f} {np.mean(glorot):7.4f}   "
