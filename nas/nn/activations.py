@@ -130,12 +130,21 @@ ACTIVATIONS: dict[str, Activation] = {
 OUTPUT_ACTIVATIONS = ("logistic", "softmax", "identity")
 
 
-def softmax(z: Array, out: Array) -> None:
-    """Softmax over the last axis (output units), shifted by the maximum so exp never
-    overflows; the last axis, so that a population's (members, rows, units) works too."""
-    np.subtract(z, _fold_units(z, np.maximum, "max"), out=out)
+def softmax(z: Array, out: Array, axis: int = -1) -> None:
+    """Softmax over the output units, shifted by the maximum so exp never overflows.
+
+    The units are the last axis (rows, units), or with axis=-2 the axis before the rows
+    (members, units, rows): a population keeps its outputs that way, so that both
+    reductions run along whole rows of contiguous memory.
+    """
+    if axis == -1:
+        np.subtract(z, _fold_units(z, np.maximum, "max"), out=out)
+        np.exp(out, out=out)
+        out /= _fold_units(out, np.add, "sum")
+        return
+    np.subtract(z, z.max(axis=axis, keepdims=True), out=out)
     np.exp(out, out=out)
-    out /= _fold_units(out, np.add, "sum")
+    out /= out.sum(axis=axis, keepdims=True)
 
 
 def _fold_units(z: Array, ufunc: np.ufunc, reduction: str) -> Array:
@@ -153,10 +162,11 @@ def _fold_units(z: Array, ufunc: np.ufunc, reduction: str) -> Array:
     return acc[..., None]
 
 
-def output_forward(name: str, z: Array, out: Array) -> None:
-    """Apply an output layer's activation (logistic, softmax or identity) in place."""
+def output_forward(name: str, z: Array, out: Array, axis: int = -1) -> None:
+    """Apply an output layer's activation (logistic, softmax or identity) in place;
+    axis is where the units are (softmax)."""
     if name == "softmax":
-        softmax(z, out)
+        softmax(z, out, axis)
     else:
         ACTIVATIONS[name].forward(z, out)
 

@@ -37,29 +37,33 @@ def loss_value(loss: str, Y: Array, A: Array) -> float:
     return float(member_losses(loss, Y[None], A[None])[0])
 
 
-def member_losses(loss: str, Y: Array, A: Array) -> Array:
-    """The mean loss of every member of a population: Y, A are (members, rows, units).
+def member_losses(loss: str, Y: Array, A: Array, axis: int = -1) -> Array:
+    """The mean loss of every member of a population: Y, A are (members, rows, units), or
+    with axis=-2 (where the units are) (members, units, rows).
 
     A single network is a population of one (loss_value), so both share these formulas.
     """
-    n = Y.shape[1]
+    n = Y.shape[-2 if axis == -1 else -1]
     if loss == "squared":
         diff = Y - A
         return (diff * diff).sum(axis=(1, 2)) / n
     eps = np.finfo(A.dtype).eps
     A = np.clip(A, eps, 1 - eps)
     total = (Y * np.log(A)).sum(axis=(1, 2))
-    if A.shape[2] == 1:  # one logistic unit: binary cross-entropy
+    if A.shape[axis] == 1:  # one logistic unit: binary cross-entropy
         total += ((1 - Y) * np.log1p(-A)).sum(axis=(1, 2))
     return -total / n
 
 
-def output_delta(loss: str, output_activation: str, Y: Array, A: Array, out: Array) -> None:
+def output_delta(
+    loss: str, output_activation: str, Y: Array, A: Array, out: Array, axis: int = -1
+) -> None:
     """Write Delta = dJ/d in at the output layer (divided by the batch size) into out.
 
-    Y and A are (rows, units), or (members, rows, units) for a population.
+    Y and A are (rows, units), or (members, rows, units) for a population; with axis=-2
+    (where the units are) (members, units, rows).
     """
-    inv_n = 1.0 / Y.shape[-2]
+    inv_n = 1.0 / Y.shape[-2 if axis == -1 else -1]
     if loss == "log":
         # logistic and softmax outputs with cross-entropy: Delta = a - y
         np.subtract(A, Y, out=out)
@@ -69,7 +73,7 @@ def output_delta(loss: str, output_activation: str, Y: Array, A: Array, out: Arr
     np.subtract(A, Y, out=out)
     out *= 2.0 * inv_n
     if output_activation == "softmax":
-        out -= (out * A).sum(axis=-1, keepdims=True)
+        out -= (out * A).sum(axis=axis, keepdims=True)
         out *= A
     elif output_activation != "identity":
         g_prime = np.empty_like(A)

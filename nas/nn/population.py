@@ -207,12 +207,15 @@ class _Population:
         )
         self.xp = xp
         Xs, Y, Xv, Yv = data
-        self.X, self.Y = xp.asarray(Xs), xp.asarray(Y)
-        self.Xv = None if Xv is None else xp.asarray(Xv)
+        # the stack's layouts (nas.nn.stack): inputs led by a column of ones, targets
+        # units before rows
+        self.X, self.YT = xp.asarray(_led_by_ones(Xs)), xp.asarray(np.ascontiguousarray(Y.T))
+        self.Xv = None if Xv is None else xp.asarray(_led_by_ones(Xv))
         self.Yv = None if Yv is None else xp.asarray(Yv)
         self.batch = max(1, min(first.rule.batch_size, Xs.shape[0]))
         self.st = self._gather(members)
         self._val_ws: dict[str, list[Any]] = {}
+        self._rows_ws: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- members in and out ---------------------------------------------------------------
 
@@ -232,9 +235,8 @@ class _Population:
         written: set[str] = set()
         for k, m in enumerate(members):
             trainer = m.est._trainer
-            # as wide as the layout: the whole row; a member that never stepped has zero
-            # optimizer state, which the zeros already are
-            pos = slice(None) if len(m.positions) == P else m.positions
+            # a member that never stepped has zero optimizer state, as the zeros are
+            pos = m.positions  # the padded row leads with b_1: a gather even at full width
             for name in state if trainer.history.steps else ("params",):
                 if (a := _state(trainer, name)) is not None:
                     state[name][k, pos] = a
@@ -294,7 +296,7 @@ class _Population:
         """Write the members' state back into their estimators and compact the rest."""
         if not len(indices):
             return
-        st, P = self.st, self.layout.size
+        st = self.st
         on_host = self.xp is np
         rows = np.asarray(indices, np.int64)
         # the leaving members' rows: views on the host; off a GPU, one copy per array
@@ -322,8 +324,7 @@ class _Population:
         for i, k, status in zip(where, indices, statuses):
             m = st.members[k]
             trainer = m.est._trainer
-            # a member as wide as the layout owns its whole row: a view, no gather
-            pos = slice(None) if len(m.positions) == P else m.positions
+            pos = m.positions
             net, opt = trainer.net, trainer.optimizer
             diverged = status == DIVERGED  # back to the epoch's start, as Trainer.fit does
             net.params[...] = flat["snapshot" if diverged else "params"][i][pos]
@@ -385,7 +386,7 @@ class _Population:
             if m.est.shuffle:
                 m.rng.random(out=keys[k])
             else:
-                keys[k] = np.arange(n)  # already in order: the identity permutation
+                keys[k] = np.arange(n) / n  # in order, in [0, 1): the identity
         st.arrays["perm"] = epoch_order(xp.asarray(keys))
         st.host["total"][:] = 0
         st.host["seen"][:] = 0
@@ -406,11 +407,8 @@ class _Population:
             part = self._part(m)
             if not len(part):
                 continue  # batch statistics need two rows; the row is seen next epoch
-            # each member's own rows of this batch, gathered into (members, m, features)
-            idx = part.arrays["perm"][:, start : start + m]
-            J = gradients(
-                part, self.task, xp.take(self.X, idx, axis=0), xp.take(self.Y, idx, axis=0)
-            )
+            X, Y = self._rows(part, part.arrays["perm"][:, start : start + m])
+            J = gradients(part, self.task, X, Y)
             if checked:
                 J = to_host(J)
                 bad = ~np.isfinite(J)
@@ -434,6 +432,27 @@ class _Population:
                 part.host["total"] += J * m
                 part.host["seen"] += m
         return True
+
+    def _rows(self, part: Stack, idx: Any) -> tuple[Any, Any]:
+        """Each member's own rows of a batch: inputs (K, m, 1 + n_in), targets (K, n_out, m).
+
+        On the host a whole batch is gathered into buffers kept for it: a fresh megabyte
+        every batch costs several times the gather itself (page faults, a cold cache).
+        """
+        xp, (K, m) = self.xp, idx.shape
+        if xp is not np or m != self.batch:
+            return xp.take(self.X, idx, axis=0), xp.take(self.YT, idx, axis=1).transpose(1, 0, 2)
+        if self._rows_ws is None or self._rows_ws[0].shape[0] != K:
+            self._rows_ws = (
+                np.empty((K, m, self.X.shape[1]), self.X.dtype),
+                np.empty((self.YT.shape[0], K, m), self.YT.dtype),
+            )
+        X, YT = self._rows_ws
+        # mode="clip" lets take write into out directly (with "raise" it buffers a copy);
+        # the indices are a permutation of the rows, never out of range
+        np.take(self.X, idx, axis=0, out=X, mode="clip")
+        np.take(self.YT, idx, axis=1, out=YT, mode="clip")
+        return X, YT.transpose(1, 0, 2)
 
     def _end_epoch(self) -> np.ndarray:
         finite = to_host(self.xp.isfinite(self.st.arrays["params"]).all(axis=1))
@@ -481,7 +500,12 @@ class _Population:
         if not self._val_ws:
             self._val_ws = workspace(st, nv, training=False)
         out = forward(st, self.task, self.Xv, self._val_ws, nv, training=False)
-        Yv = self.xp.broadcast_to(self.Yv, out.shape)
-        losses = member_losses(self.task.loss, Yv, out)
-        metrics = st.members[0].est._member_metrics(out, self.Yv)
+        Yv = self.xp.broadcast_to(self.Yv.T, out.shape)
+        losses = member_losses(self.task.loss, Yv, out, axis=-2)
+        metrics = st.members[0].est._member_metrics(out.transpose(0, 2, 1), self.Yv)
         return np.asarray(to_host(losses), np.float64), np.asarray(to_host(metrics), np.float64)
+
+
+def _led_by_ones(X: np.ndarray) -> np.ndarray:
+    """[1, X]: the column of ones that makes the first layer's product add its bias."""
+    return np.hstack([np.ones((X.shape[0], 1), X.dtype), X])

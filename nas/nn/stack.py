@@ -2,6 +2,10 @@
 
 Every array has the member as its leading axis: weights (K, fan_in, fan_out), activations
 (K, rows, units), parameters (K, P). A layer's product is one xp.matmul over the stack.
+Two layouts save whole passes over the activations: the inputs carry a leading column of
+ones and the first layer's bias leads its weights, so that one product adds the bias and
+one gradient product sums it; and the output layer runs units before rows (K, n_out,
+rows), so that softmax reduces along contiguous rows rather than across 10 columns.
 Narrower members are zero-padded to the widest member of each layer; a padded unit's
 weights start at zero, its activation is masked to zero and its Delta is zero, so its
 weights get zero gradients and stay zero: it contributes exactly nothing. The members are
@@ -35,7 +39,9 @@ Views = tuple[list[Array], list[Array], list[Array], list[Array]]  # W, b, gamma
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each block of a padded parameter row lives: [W_1..W_L, b_1..b_L, gamma, beta]."""
+    """Where each block of a padded parameter row lives: [b_1, W_1..W_L, b_2..b_L, gamma,
+    beta]. b_1 right before W_1 makes them one (1 + n_in, h_1) matrix (first_layer); the
+    weights stay contiguous for weight decay (weights)."""
 
     sizes: tuple[int, ...]  # [n_in, widest h_1, ..., widest h_L, n_out]
     batch_norm: bool  # gamma and beta blocks exist (some member has batch norm)
@@ -43,11 +49,13 @@ class Layout:
     def blocks(self) -> list[tuple[int, ...]]:
         s = self.sizes
         bn = list(s[1:-1]) if self.batch_norm else []
-        return [*zip(s[:-1], s[1:]), *((o,) for o in s[1:]), *((h,) for h in bn * 2)]
+        return [(s[1],), *zip(s[:-1], s[1:]), *((o,) for o in s[2:]), *((h,) for h in bn * 2)]
 
     @property
-    def n_weights(self) -> int:
-        return sum(i * o for i, o in zip(self.sizes[:-1], self.sizes[1:]))
+    def weights(self) -> slice:
+        """Where W_1..W_L lie in a row (weight decay touches these only)."""
+        n = sum(i * o for i, o in zip(self.sizes[:-1], self.sizes[1:]))
+        return slice(self.sizes[1], self.sizes[1] + n)
 
     @cached_property
     def size(self) -> int:
@@ -64,7 +72,13 @@ class Layout:
             pos += size
         n = len(self.sizes) - 1
         h = n - 1 if self.batch_norm else 0
-        return out[:n], out[n : 2 * n], out[2 * n : 2 * n + h], out[2 * n + h :]
+        W, b = out[1 : 1 + n], [out[0], *out[1 + n : 2 * n]]
+        return W, b, out[2 * n : 2 * n + h], out[2 * n + h :]
+
+    def first_layer(self, flat: Array) -> Array:
+        """b_1 stacked on W_1: (K, 1 + n_in, h_1), the first layer for inputs led by ones."""
+        n_in, h = self.sizes[0], self.sizes[1]
+        return flat[:, : (1 + n_in) * h].reshape(flat.shape[0], 1 + n_in, h)
 
     def positions(self, sizes: Sequence[int], batch_norm: bool) -> np.ndarray:
         """Where a network of `sizes` puts each entry of its flat parameters in a padded row."""
@@ -115,7 +129,7 @@ class Stack:
     bn: slice | None = field(init=False)
     dropped: tuple[bool, ...] = field(init=False)  # per hidden layer: some member drops units
     n_plain: int = field(init=False)  # members without batch norm come first
-    _views: dict[str, Views] = field(init=False)  # params() and grads(), built once
+    _views: dict[str, Any] = field(init=False)  # params(), grads(), weights(), built once
 
     def __post_init__(self) -> None:
         self.act_runs = runs(self.activation)
@@ -157,10 +171,18 @@ class Stack:
     def grads(self) -> Views:
         return self._view("grads")
 
-    def _view(self, name: str) -> Views:
+    def weights(self, name: str) -> list[Array]:
+        """The layers' weights of params or grads, the first with its bias on top."""
+        return self._view(name + ":weights")
+
+    def _view(self, name: str) -> Any:
         # every batch asks; the arrays behind a stack never change (select makes a new one)
         if name not in self._views:
-            self._views[name] = self.layout.views(self.arrays[name])
+            flat = self.arrays[name.split(":")[0]]
+            W = self.layout.views(flat)[0]
+            first = self.layout.first_layer(flat)
+            views = [first, *W[1:]] if name.endswith(":weights") else self.layout.views(flat)
+            self._views[name] = views
         return self._views[name]
 
 
@@ -184,7 +206,7 @@ def workspace(st: Stack, rows: int, training: bool = True) -> dict[str, list[Arr
     ws = {
         "act": [xp.empty((K, rows, h), dt) for h in hidden],
         "inv_std": [xp.empty((K, h), dt) for h in hidden],
-        "out": [xp.empty((K, rows, st.layout.sizes[-1]), dt)],
+        "out": [xp.empty((K, st.layout.sizes[-1], rows), dt)],  # units before rows
     }
     if training:
         ws.update(
@@ -192,7 +214,10 @@ def workspace(st: Stack, rows: int, training: bool = True) -> dict[str, list[Arr
             mask=[xp.ones((K, rows, h), dt) for h in hidden],
             dropped=[xp.empty((K, rows, h), dt) for h in hidden],
             xhat=[xp.empty((K, rows, h), dt) for h in hidden],
-            delta=[xp.empty((K, rows, s), dt) for s in st.layout.sizes[1:]],
+            delta=[
+                *(xp.empty((K, rows, h), dt) for h in hidden),
+                xp.empty((K, st.layout.sizes[-1], rows), dt),
+            ],
         )
     return ws
 
@@ -203,13 +228,16 @@ def workspace(st: Stack, rows: int, training: bool = True) -> dict[str, list[Arr
 def forward(
     st: Stack, task: Task, X: Array, ws: dict[str, list[Array]], m: int, training: bool
 ) -> Array:
-    """Output activations (K, m, n_out) for inputs X: (K, m, n_in), or (m, n_in) shared."""
-    W, b, gammas, betas = st.params()
+    """Output activations (K, n_out, m), units before rows, for inputs X: (K, m, 1 + n_in),
+    or (m, 1 + n_in) shared, whose leading column of ones brings in the first bias."""
+    _, b, gammas, betas = st.params()
+    W = st.weights("params")
     a = X
     for layer in range(len(W) - 1):
         z = ws["act"][layer][:, :m]
         st.xp.matmul(a, W[layer], out=z)
-        z += b[layer][:, None, :]  # zero for batch-norm members, whose beta plays its role
+        if layer:  # zero for batch-norm members, whose beta plays its role
+            z += b[layer][:, None, :]
         if st.bn is not None:
             _batch_norm(st, layer, z[st.bn], ws, training, gammas, betas)
         for act, sl in st.act_runs:
@@ -222,10 +250,11 @@ def forward(
         a = z
         if training and st.dropped[layer]:
             a = _dropout(st, task, layer, z, ws, m)
-    out = ws["out"][0][:, :m]
-    st.xp.matmul(a, W[-1], out=out)
-    out += b[-1][:, None, :]
-    output_forward(task.output_activation, out, out)
+    out = ws["out"][0][:, :, :m]
+    st.xp.matmul(W[-1].swapaxes(-1, -2), a.swapaxes(-1, -2), out=out)
+    if len(W) > 1:
+        out += b[-1][:, :, None]
+    output_forward(task.output_activation, out, out, axis=-2)
     return out
 
 
@@ -275,17 +304,19 @@ def _dropout(st, task, layer, a, ws, m) -> Array:
 
 def gradients(st: Stack, task: Task, X: Array, Y: Array) -> Array:
     """Every member's cost J (float64, on the device) on its batch; gradients into
-    arrays['grads']. Nothing here waits for the device: the caller decides when to look."""
+    arrays['grads']. X is (K, m, 1 + n_in) led by ones, Y (K, n_out, m) units before rows.
+    Nothing here waits for the device: the caller decides when to look."""
     xp, m, ws = st.xp, X.shape[1], st.ws
     A = forward(st, task, X, ws, m, training=True)
-    cost = member_losses(task.loss, Y, A).astype(np.float64)
-    output_delta(task.loss, task.output_activation, Y, A, ws["delta"][-1][:, :m])
+    cost = member_losses(task.loss, Y, A, axis=-2).astype(np.float64)
+    delta = ws["delta"][-1][:, :, :m]
+    output_delta(task.loss, task.output_activation, Y, A, delta, axis=-2)
     _backward(st, X, ws, m)
     if st.host["alpha"].any():
-        n_w = st.layout.n_weights
-        w, gw = st.arrays["params"][:, :n_w], st.arrays["grads"][:, :n_w]
+        weights = st.layout.weights
+        w, gw = st.arrays["params"][:, weights], st.arrays["grads"][:, weights]
         ww = xp.einsum("kp,kp->k", w, w)
-        tmp = st.arrays["tmp"][:, :n_w]
+        tmp = st.arrays["tmp"][:, weights]
         xp.multiply(w, st.arrays["two_alpha"], out=tmp)
         gw += tmp  # 2 alpha w: weight decay on weights only
         alpha = st.arrays["alpha"]  # float64, as the lone trainer adds lambda sum w^2
@@ -295,15 +326,21 @@ def gradients(st: Stack, task: Task, X: Array, Y: Array) -> Array:
 
 def _backward(st: Stack, X: Array, ws: dict[str, list[Array]], m: int) -> None:
     xp = st.xp
-    W, _, gammas, _ = st.params()
-    gW, gb, _, _ = st.grads()
+    _, _, gammas, _ = st.params()
+    _, gb, _, _ = st.grads()
+    W, gW = st.weights("params"), st.weights("grads")
     # ones @ Delta sums the batch, as network.py does; a GPU sums in half the time
     ones = xp.ones(m, W[0].dtype) if xp is np else None
-    for layer in range(len(W) - 1, -1, -1):
-        delta = ws["delta"][layer][:, :m]
+    top = len(W) - 1
+    for layer in range(top, -1, -1):
+        # (K, m, units); the output layer's Delta, kept units before rows, as a view
+        delta = ws["delta"][-1][:, :, :m].swapaxes(1, 2) if layer == top else None
+        delta = ws["delta"][layer][:, :m] if delta is None else delta
         a_prev = X if layer == 0 else _layer_output(st, ws, layer - 1, m)
         xp.matmul(a_prev.transpose(0, 2, 1), delta, out=gW[layer])
-        if ones is None:
+        if layer == 0:  # its product summed the bias gradient too (X's column of ones)
+            pass
+        elif ones is None:
             xp.sum(delta, axis=1, out=gb[layer])
         else:
             xp.matmul(ones, delta, out=gb[layer])
