@@ -15,6 +15,8 @@ through the softmax Jacobian: Delta = a * (G - sum_k a_k G_k) with G = dl/da.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from nas.nn.activations import ACTIVATIONS
@@ -53,6 +55,20 @@ def member_losses(loss: str, Y: Array, A: Array, axis: int = -1) -> Array:
     if A.shape[axis] == 1:  # one logistic unit: binary cross-entropy
         total += ((1 - Y) * np.log1p(-A)).sum(axis=(1, 2))
     return -total / n
+
+
+def target_log_losses(xp: Any, A: Array, labels: Array) -> Array:
+    """member_losses' multi-class log loss read off each row's target unit alone: A
+    (members, units, rows) softmax outputs, labels (members, rows) the target units, on
+    the array module xp (NumPy or CuPy).
+
+    The other units add y_k log a_k = 0 log a_k = 0, so this is the same sum with one
+    unit's work per row instead of ten (digits).
+    """
+    members, _, n = A.shape
+    a = A[xp.arange(members)[:, None], labels, xp.arange(n)[None, :]]
+    eps = np.finfo(A.dtype).eps
+    return -xp.log(xp.clip(a, eps, 1 - eps)).sum(axis=1) / n
 
 
 def output_delta(

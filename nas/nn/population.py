@@ -212,6 +212,10 @@ class _Population:
         self.X, self.YT = xp.asarray(_led_by_ones(Xs)), xp.asarray(np.ascontiguousarray(Y.T))
         self.Xv = None if Xv is None else xp.asarray(_led_by_ones(Xv))
         self.Yv = None if Yv is None else xp.asarray(Yv)
+        # one-hot targets of a softmax with log loss: the cost is read off the target unit
+        one_hot = first.loss == "log" and first.net.output_activation == "softmax"
+        one_hot = one_hot and bool(np.isin(Y, (0, 1)).all() and (Y.sum(axis=1) == 1).all())
+        self.labels = xp.asarray(Y.argmax(axis=1)) if one_hot else None
         self.batch = max(1, min(first.rule.batch_size, Xs.shape[0]))
         self.st = self._gather(members)
         self._val_ws: dict[str, list[Any]] = {}
@@ -407,8 +411,10 @@ class _Population:
             part = self._part(m)
             if not len(part):
                 continue  # batch statistics need two rows; the row is seen next epoch
-            X, Y = self._rows(part, part.arrays["perm"][:, start : start + m])
-            J = gradients(part, self.task, X, Y)
+            idx = part.arrays["perm"][:, start : start + m]
+            X, Y = self._rows(part, idx)
+            labels = None if self.labels is None else xp.take(self.labels, idx)
+            J = gradients(part, self.task, X, Y, labels)
             if checked:
                 J = to_host(J)
                 bad = ~np.isfinite(J)

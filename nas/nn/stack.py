@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from nas.nn.activations import Activation, output_forward
-from nas.nn.losses import member_losses, output_delta
+from nas.nn.losses import member_losses, output_delta, target_log_losses
 from nas.nn.network import BN_EPS, BN_MOMENTUM
 from nas.nn.optimizers import adam_scalars
 
@@ -129,12 +129,14 @@ class Stack:
     bn: slice | None = field(init=False)
     dropped: tuple[bool, ...] = field(init=False)  # per hidden layer: some member drops units
     n_plain: int = field(init=False)  # members without batch norm come first
+    decay: bool = field(init=False)  # some member has weight decay
     _views: dict[str, Any] = field(init=False)  # params(), grads(), weights(), built once
 
     def __post_init__(self) -> None:
         self.act_runs = runs(self.activation)
         self.opt_runs = runs(self.solver)
         self.n_plain = self.batch_norm.count(False)
+        self.decay = bool(self.host["alpha"].any())
         self.bn = slice(self.n_plain, len(self)) if self.n_plain < len(self) else None
         hidden = len(self.layout.sizes) - 2
         self.dropped = tuple(any(p[layer] > 0 for p in self.dropout) for layer in range(hidden))
@@ -302,17 +304,21 @@ def _dropout(st, task, layer, a, ws, m) -> Array:
 # -- backpropagation --------------------------------------------------------------------
 
 
-def gradients(st: Stack, task: Task, X: Array, Y: Array) -> Array:
+def gradients(st: Stack, task: Task, X: Array, Y: Array, labels: Array | None = None) -> Array:
     """Every member's cost J (float64, on the device) on its batch; gradients into
-    arrays['grads']. X is (K, m, 1 + n_in) led by ones, Y (K, n_out, m) units before rows.
+    arrays['grads']. X is (K, m, 1 + n_in) led by ones, Y (K, n_out, m) units before rows;
+    labels (K, m), the target units of one-hot Y, if the cost may be read off them.
     Nothing here waits for the device: the caller decides when to look."""
     xp, m, ws = st.xp, X.shape[1], st.ws
     A = forward(st, task, X, ws, m, training=True)
-    cost = member_losses(task.loss, Y, A, axis=-2).astype(np.float64)
+    if labels is None:
+        cost = member_losses(task.loss, Y, A, axis=-2).astype(np.float64)
+    else:
+        cost = target_log_losses(xp, A, labels).astype(np.float64)
     delta = ws["delta"][-1][:, :, :m]
     output_delta(task.loss, task.output_activation, Y, A, delta, axis=-2)
     _backward(st, X, ws, m)
-    if st.host["alpha"].any():
+    if st.decay:
         weights = st.layout.weights
         w, gw = st.arrays["params"][:, weights], st.arrays["grads"][:, weights]
         ww = xp.einsum("kp,kp->k", w, w)

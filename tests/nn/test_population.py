@@ -127,6 +127,33 @@ def test_regressors_and_squared_loss_too(backend):
         _assert_same(a, b)
 
 
+@pytest.mark.parametrize(
+    "task",
+    [
+        {"classes": 2},  # one logistic output unit, binary cross-entropy
+        {"loss": "squared"},  # squared loss through the softmax Jacobian
+        {"hidden_layer_sizes": ()},  # the first layer is the output layer
+        {"hidden_layer_sizes": (), "classes": 2, "loss": "squared"},
+    ],
+)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_output_layer_and_loss_equals_training_alone(digits, task, backend):
+    X, y, Xv, yv = digits
+    task = dict(task)
+    if task.pop("classes", None) == 2:
+        y, yv = y % 2, yv % 2
+    members = [
+        MLPClassifier(**{"hidden_layer_sizes": (16,), **task}, batch_size=48, random_state=i)
+        for i in range(3)
+    ]
+    for e in members:
+        e.set_params(dtype="float64", max_iter=3)
+    alone, together = _both(members, X, y, X_val=Xv, y_val=yv)
+    _fit(together, X, y, X_val=Xv, y_val=yv, backend=backend)
+    for a, b in zip(alone, together):
+        _assert_same(a, b)
+
+
 @pytest.mark.parametrize("activation", ["logistic", "softplus", "relu"])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_narrow_member_padded_to_a_wide_one_equals_the_narrow_network(
