@@ -321,7 +321,7 @@ def gradients(st: Stack, task: Task, X: Array, Y: Array, labels: Array | None = 
     if st.decay:
         weights = st.layout.weights
         w, gw = st.arrays["params"][:, weights], st.arrays["grads"][:, weights]
-        ww = xp.einsum("kp,kp->k", w, w)
+        ww = xp.matmul(w[:, None, :], w[:, :, None])[:, 0, 0]  # a dot per member, as alone
         tmp = st.arrays["tmp"][:, weights]
         xp.multiply(w, st.arrays["two_alpha"], out=tmp)
         gw += tmp  # 2 alpha w: weight decay on weights only
