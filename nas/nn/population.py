@@ -28,7 +28,7 @@ import numpy as np
 from nas.nn.backend import array_module, to_host
 from nas.nn.losses import member_losses
 from nas.nn.optimizers import Adam, adam_scalars
-from nas.nn.stack import Layout, Stack, Task, forward, gradients, update, workspace
+from nas.nn.stack import Layout, Placement, Stack, Task, forward, gradients, update, workspace
 from nas.nn.training import DIVERGED, MAX_ITER, Callback, epoch_order
 
 OnError = Callable[[int, Exception], None]
@@ -39,7 +39,7 @@ class _Member:
     est: Any  # an MLPClassifier or MLPRegressor
     rng: np.random.Generator
     callback: Callback | None
-    positions: np.ndarray  # its flat parameters' places in a padded row
+    place: Placement | None  # its flat parameters' places in a padded row
     epochs_left: int
 
 
@@ -86,7 +86,7 @@ def fit_population(
                 raise
             on_error(i, exc)
             continue
-        members.append(_Member(est, est._rng, callback, np.empty(0, np.int64), est.max_iter))
+        members.append(_Member(est, est._rng, callback, None, est.max_iter))
     if members and data is not None:
         every_batch = xp is np if check_every_batch is None else check_every_batch
         _Population(members, data, xp, every_batch).run()
@@ -193,12 +193,12 @@ class _Population:
         first = members[0].est._trainer
         widest = tuple(max(net.sizes[i] for net in nets) for i in range(len(nets[0].sizes)))
         self.layout = Layout(widest, any(net.batch_norm for net in nets))
-        positions: dict[tuple[tuple[int, ...], bool], np.ndarray] = {}
+        places: dict[tuple[tuple[int, ...], bool], Placement] = {}
         for m, net in zip(members, nets):
             key = (tuple(net.sizes), net.batch_norm)
-            if key not in positions:
-                positions[key] = self.layout.positions(net.sizes, net.batch_norm)
-            m.positions = positions[key]
+            if key not in places:
+                places[key] = Placement.of(self.layout.positions(net.sizes, net.batch_norm))
+            m.place = places[key]
         self.task = Task(
             first.loss,
             first.net.output_activation,
@@ -239,11 +239,11 @@ class _Population:
         written: set[str] = set()
         for k, m in enumerate(members):
             trainer = m.est._trainer
+            assert m.place is not None
             # a member that never stepped has zero optimizer state, as the zeros are
-            pos = m.positions  # the padded row leads with b_1: a gather even at full width
             for name in state if trainer.history.steps else ("params",):
                 if (a := _state(trainer, name)) is not None:
-                    state[name][k, pos] = a
+                    m.place.put(state[name][k], a)
                     written.add(name)
         for k, m in enumerate(members):
             net, opt = m.est._trainer.net, m.est._trainer.optimizer
@@ -328,15 +328,15 @@ class _Population:
         for i, k, status in zip(where, indices, statuses):
             m = st.members[k]
             trainer = m.est._trainer
-            pos = m.positions
-            net, opt = trainer.net, trainer.optimizer
+            place, net, opt = m.place, trainer.net, trainer.optimizer
             diverged = status == DIVERGED  # back to the epoch's start, as Trainer.fit does
-            net.params[...] = flat["snapshot" if diverged else "params"][i][pos]
+            place.get(flat["snapshot" if diverged else "params"][i], net.params)
             if isinstance(opt, Adam):
-                opt.m[...], opt.v[...] = flat["m"][i][pos], flat["v"][i][pos]
+                place.get(flat["m"][i], opt.m)
+                place.get(flat["v"][i], opt.v)
                 opt.t = int(st.host["t"][k])
             elif opt.velocity is not None:
-                opt.velocity[...] = flat["velocity"][i][pos]
+                place.get(flat["velocity"][i], opt.velocity)
             prefix = "snapshot_" if diverged else ""
             for layer, h in enumerate(net.sizes[1:-1] if net.batch_norm else []):
                 net.running_mean[layer][...] = layers[prefix + "running_mean"][layer][i, :h]

@@ -93,6 +93,44 @@ class Layout:
         return np.concatenate(parts)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a member's flat parameters lie in a padded row (Layout.positions), copied in
+    runs of consecutive places as slices where there are few (a member as wide as the
+    layout has three: W_1..W_L, b_1, the rest), else through one gather index (a fancy
+    index costs 0.17 ms per member at setup: 0.17 s for 1,024)."""
+
+    index: np.ndarray
+    runs: tuple[tuple[slice, slice], ...] | None  # (row, flat) pairs
+
+    @classmethod
+    def of(cls, positions: np.ndarray, most_runs: int = 8) -> Placement:
+        breaks = (np.flatnonzero(np.diff(positions) != 1) + 1).tolist()
+        if len(breaks) >= most_runs:
+            return cls(positions, None)
+        bounds = zip([0, *breaks], [*breaks, len(positions)])
+        pairs = [
+            (slice(int(positions[a]), int(positions[a]) + b - a), slice(a, b)) for a, b in bounds
+        ]
+        return cls(positions, tuple(pairs))
+
+    def put(self, row: np.ndarray, flat: np.ndarray) -> None:
+        """row[places] = flat."""
+        if self.runs is None:
+            row[self.index] = flat
+        else:
+            for r, f in self.runs:
+                row[r] = flat[f]
+
+    def get(self, row: np.ndarray, flat: np.ndarray) -> None:
+        """flat[...] = row[places]."""
+        if self.runs is None:
+            flat[...] = row[self.index]
+        else:
+            for r, f in self.runs:
+                flat[f] = row[r]
+
+
 def runs(values: Sequence[Any]) -> list[tuple[Any, slice]]:
     """(value, slice) for each run of equal neighbours: [a, a, b] -> [(a, 0:2), (b, 2:3)]."""
     out, lo = [], 0
