@@ -12,6 +12,11 @@ called for --epochs epochs, building every estimator included) and in steady sta
 extra time of fitting 2 x --epochs instead of --epochs, per extra network-epoch: what a
 search that trains each candidate longer gets). And how far the first networks trained
 together are from the same networks trained alone (float32 rounding).
+
+Each repeat times both ways back to back (which goes first alternates), and the ratios
+are those repeats' paired ratios: their median, and their range. A host whose speed
+drifts between repeats (a virtual machine's neighbours) then moves both sides of a ratio
+alike, instead of whichever side it happened to time.
 Same data (digits, standardized; --tile repeats it), Adam, batch 128, float32.
 
     python benchmarks/population.py                  # CPU target: K=32 [64], >= 2x
@@ -109,15 +114,19 @@ def main() -> None:
     with threadpool_limits(args.threads):
         time_together(X, y, hidden, min(k, 4), 1, args.backend)  # warm-up (GPU kernels)
         runs: dict[str, list[tuple[float, float]]] = {"alone": [], "together": []}
-        for _ in range(args.repeats):
-            a1, lone = time_alone(X, y, hidden, n, E)
-            a2, _ = time_alone(X, y, hidden, n, 2 * E)
-            t1, pop = time_together(X, y, hidden, k, E, args.backend)
-            t2, _ = time_together(X, y, hidden, k, 2 * E, args.backend)
-            runs["alone"].append((a1 / (n * E), (a2 - a1) / (n * E)))
-            runs["together"].append((t1 / (k * E), (t2 - t1) / (k * E)))
+        for repeat in range(args.repeats):
+            for way in ("alone", "together")[:: 1 if repeat % 2 == 0 else -1]:
+                if way == "alone":
+                    a1, lone = time_alone(X, y, hidden, n, E)
+                    a2, _ = time_alone(X, y, hidden, n, 2 * E)
+                    runs["alone"].append((a1 / (n * E), (a2 - a1) / (n * E)))
+                else:
+                    t1, pop = time_together(X, y, hidden, k, E, args.backend)
+                    t2, _ = time_together(X, y, hidden, k, 2 * E, args.backend)
+                    runs["together"].append((t1 / (k * E), (t2 - t1) / (k * E)))
     alone = [statistics.median(x) for x in zip(*runs["alone"])]
     together = [statistics.median(x) for x in zip(*runs["together"])]
+    paired = [[a[i] / t[i] for a, t in zip(runs["alone"], runs["together"])] for i in range(2)]
     drift = max(float(np.abs(p.coefs_[0] - q.coefs_[0]).max()) for p, q in zip(lone, pop[:n]))
     print(
         f"ms per network-epoch    end to end ({E} epochs)   steady state (epochs {E + 1}-{2 * E})"
@@ -127,9 +136,11 @@ def main() -> None:
         f"together (K={k}, {args.backend}){' ' * max(0, 6 - len(str(k)) - len(args.backend) + 5)}"
         f"{together[0] * 1e3:10.4f}{together[1] * 1e3:30.4f}"
     )
+    e2e, steady = (statistics.median(r) for r in paired)
     print(
-        f"per-network throughput ratio: {alone[0] / together[0]:.2f}x end to end, "
-        f"{alone[1] / together[1]:.2f}x in steady state"
+        f"per-network throughput ratio, median of {args.repeats} paired repeats: "
+        f"{e2e:.2f}x end to end ({min(paired[0]):.2f}-{max(paired[0]):.2f}), "
+        f"{steady:.2f}x in steady state ({min(paired[1]):.2f}-{max(paired[1]):.2f})"
     )
     print(f"max |weight difference| of the first {n} networks alone vs together: {drift:.1e}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
