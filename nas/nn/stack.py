@@ -13,8 +13,9 @@ ordered so that those sharing an activation, batch norm and optimizer are contig
 each of those kernels runs once per run of members on a view (no copies).
 
 This is network.py and optimizers.py for a population: the same operations in the same
-order per member, so that a member equals the network trained alone. Written against `xp`
-(NumPy or CuPy, nas.nn.backend) once.
+order per member, so that a member equals the network trained alone (up to rounding where
+a sum runs in another order: the first bias inside its product, the loss over one unit).
+Written against `xp` (NumPy or CuPy, nas.nn.backend) once.
 """
 
 from __future__ import annotations
