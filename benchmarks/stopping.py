@@ -206,8 +206,8 @@ def benchmark_policies(max_epochs: int, bounds: tuple[float, float]) -> dict[str
         "median": MedianPolicy(min_epochs=warmup, n_startup_trials=5),
         "asha": AshaPolicy(eta=3, min_epochs=1),
         "hyperband": HyperbandPolicy(eta=3, min_epochs=1),
-        "lce": LearningCurvePolicy(delta=0.05, min_epochs=warmup, bounds=bounds),
-        "lce+asha": lce_asha(delta=0.05, min_epochs=warmup, eta=3, bounds=bounds),
+        "lce": LearningCurvePolicy(min_epochs=warmup, bounds=bounds),  # the default delta
+        "lce+asha": lce_asha(min_epochs=warmup, eta=3, bounds=bounds),
     }
 
 
