@@ -137,25 +137,21 @@ def softmax(z: Array, out: Array, axis: int = -1) -> None:
     (members, units, rows): a population keeps its outputs that way, so that both
     reductions run along whole rows of contiguous memory.
     """
-    if axis == -1:
-        np.subtract(z, _fold_units(z, np.maximum, "max"), out=out)
-        np.exp(out, out=out)
-        out /= _fold_units(out, np.add, "sum")
-        return
-    np.subtract(z, z.max(axis=axis, keepdims=True), out=out)
+    np.subtract(z, _fold_units(z, np.maximum, "max", axis), out=out)
     np.exp(out, out=out)
-    out /= out.sum(axis=axis, keepdims=True)
+    out /= _fold_units(out, np.add, "sum", axis)
 
 
-def _fold_units(z: Array, ufunc: np.ufunc, reduction: str) -> Array:
-    """ufunc folded over the last axis, keepdims: z[..., 0] op z[..., 1] op ... in order.
+def _fold_units(z: Array, ufunc: np.ufunc, reduction: str, axis: int = -1) -> Array:
+    """ufunc folded over the units, keepdims: z[..., 0] op z[..., 1] op ... in order.
 
     A NumPy reduction over a short last axis pays its loop setup once per row (about 8x
-    slower for 10 classes and 4,096 rows); a few whole-column operations do not.
+    slower for 10 classes and 4,096 rows); a few whole-column operations do not. Units
+    before rows (axis=-2) reduce along contiguous rows: one reduction does.
     """
     units = z.shape[-1]
-    if units == 1 or units > 32 or not isinstance(z, np.ndarray):  # one kernel on a GPU
-        return getattr(z, reduction)(axis=-1, keepdims=True)
+    if axis != -1 or units == 1 or units > 32 or not isinstance(z, np.ndarray):
+        return getattr(z, reduction)(axis=axis, keepdims=True)  # one kernel on a GPU
     acc = ufunc(z[..., 0], z[..., 1])
     for j in range(2, units):
         ufunc(acc, z[..., j], out=acc)

@@ -45,7 +45,7 @@ def member_losses(loss: str, Y: Array, A: Array, axis: int = -1) -> Array:
 
     A single network is a population of one (loss_value), so both share these formulas.
     """
-    n = Y.shape[-2 if axis == -1 else -1]
+    n = _rows(Y, axis)
     if loss == "squared":
         diff = Y - A
         return (diff * diff).sum(axis=(1, 2)) / n
@@ -55,6 +55,11 @@ def member_losses(loss: str, Y: Array, A: Array, axis: int = -1) -> Array:
     if A.shape[axis] == 1:  # one logistic unit: binary cross-entropy
         total += ((1 - Y) * np.log1p(-A)).sum(axis=(1, 2))
     return -total / n
+
+
+def _rows(Y: Array, axis: int) -> int:
+    """The batch size of Y whose units lie on axis (-1, or -2: units before rows)."""
+    return int(Y.shape[-2 if axis == -1 else -1])
 
 
 def target_log_losses(xp: Any, A: Array, labels: Array) -> Array:
@@ -79,7 +84,7 @@ def output_delta(
     Y and A are (rows, units), or (members, rows, units) for a population; with axis=-2
     (where the units are) (members, units, rows).
     """
-    inv_n = 1.0 / Y.shape[-2 if axis == -1 else -1]
+    inv_n = 1.0 / _rows(Y, axis)
     if loss == "log":
         # logistic and softmax outputs with cross-entropy: Delta = a - y
         np.subtract(A, Y, out=out)

@@ -219,11 +219,11 @@ class Stack:
     def _view(self, name: str) -> Any:
         # every batch asks; the arrays behind a stack never change (select makes a new one)
         if name not in self._views:
-            flat = self.arrays[name.split(":")[0]]
-            W = self.layout.views(flat)[0]
+            base, _, weights = name.partition(":")
+            flat = self.arrays[base]
+            views = self.layout.views(flat)
             first = self.layout.first_layer(flat)
-            views = [first, *W[1:]] if name.endswith(":weights") else self.layout.views(flat)
-            self._views[name] = views
+            self._views[name] = [first, *views[0][1:]] if weights else views
         return self._views[name]
 
 
