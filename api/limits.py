@@ -33,12 +33,6 @@ def check_limits(spec: JobSpec, settings: Settings, session: Session) -> None:
         except db.WarmStartError as exc:
             raise _refuse("warm_start.job_id", str(exc)) from None
     ds = spec.dataset
-    if ds.csv is not None:
-        raise _refuse(
-            "dataset.csv",
-            "server file paths are not accepted over HTTP; upload the CSV with "
-            "POST /api/v1/datasets and name it by dataset.id",
-        )
     if ds.id is not None:
         row = db.get_dataset(session, ds.id)
         if row is None:

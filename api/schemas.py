@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator
+
+from nas.spec import DataSpec, JobSpec
 
 T = TypeVar("T")
 
@@ -195,3 +197,29 @@ class Health(BaseModel):
     database: str
     executor: str
     ray: str | None = None
+
+
+NO_SERVER_PATHS = (
+    "server file paths are not accepted over HTTP; upload the CSV with POST /api/v1/datasets "
+    "and name it by dataset.id"
+)
+
+
+class HttpDataSpec(DataSpec):
+    """The data set of a job submitted over HTTP: a built-in by name or an upload by id.
+    `csv` (a path on the server) is refused before anything else is looked at."""
+
+    csv: None = Field(None, description="not accepted over HTTP: " + NO_SERVER_PATHS)
+
+    @field_validator("csv", mode="before")
+    @classmethod
+    def _no_server_paths(cls, v: object) -> None:
+        if v is not None:
+            raise ValueError(NO_SERVER_PATHS)
+        return None
+
+
+class JobRequest(JobSpec):
+    """A job spec as the API takes it: the batch CLI's spec less server paths."""
+
+    dataset: HttpDataSpec

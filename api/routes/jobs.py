@@ -17,9 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import JobId, SessionDep, SettingsDep, StoreDep, job_or_404
 from api.errors import conflict
 from api.limits import check_limits
-from api.schemas import JobCreated, JobDetail, JobOut, Page, Progress
+from api.schemas import JobCreated, JobDetail, JobOut, JobRequest, Page, Progress
 from nas import store as db
-from nas.spec import JobSpec
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 JobStatus = Literal["queued", "running", "finished", "failed", "cancelled"]
@@ -28,7 +27,7 @@ FINAL = ("finished", "failed", "cancelled")
 
 @router.post("", status_code=202, response_model=JobCreated)
 def submit_job(
-    spec: JobSpec, session: SessionDep, settings: SettingsDep, response: Response
+    spec: JobRequest, session: SessionDep, settings: SettingsDep, response: Response
 ) -> JobCreated:
     """Validate the spec against the server's limits and queue it; a runner picks it up."""
     check_limits(spec, settings, session)

@@ -46,7 +46,7 @@ def test_list_is_paged_and_filtered_by_status(client: httpx.Client, finished_job
         ({"dataset": "iris", "budget": {"trials": 10**6}}, "budget.trials"),
         ({"dataset": "iris", "space": {"max_epochs": 5000}}, "space.max_epochs"),
         ({"dataset": "iris", "parallelism": 1000}, "parallelism"),
-        ({"dataset": {"csv": "/etc/hosts", "target": "x"}}, "dataset"),
+        ({"dataset": {"csv": "/etc/hosts", "target": "x"}}, "dataset.csv"),
         ({"dataset": {"id": 999999}}, "dataset.id"),
         ({}, "dataset"),
     ],
