@@ -58,6 +58,7 @@ def add_db(sub: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from nas.data import DataError
     from nas.nn.backend import BackendUnavailable, check_backend
     from nas.runs import run_batch
     from nas.spec import load_spec
@@ -98,6 +99,9 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     except WarmStartError as exc:
         print(f"nas: error: invalid spec {args.spec}:\n  warm_start.job_id: {exc}", file=sys.stderr)
+        return 2
+    except DataError as exc:
+        print(f"nas: error: dataset: {exc}", file=sys.stderr)
         return 2
 
 
@@ -149,6 +153,18 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
     return Settings(**{k: v for k, v in given.items() if v is not None})
 
 
+def _is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve beyond this machine
+        return False
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -157,6 +173,14 @@ def _serve(args: argparse.Namespace) -> int:
     from nas.store import StoreUnavailable, open_store
 
     settings = _settings(args, runner=not args.no_runner)
+    if not settings.token and not args.insecure and not _is_loopback(args.host):
+        print(
+            f"nas: error: --host {args.host} exposes the API beyond this machine, and "
+            "NAS_API_TOKEN is not set: anyone who reaches the port could submit jobs and "
+            "read results. Set NAS_API_TOKEN, bind 127.0.0.1, or pass --insecure.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         if settings.runner:
             executor_factory(settings)  # refuses an executor that cannot run here
@@ -271,6 +295,12 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         help="API processes (default 1); reads scale with them, the runner stays one",
     )
     p.add_argument("--log-level", default="info", help="uvicorn log level (default: info)")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow a non-loopback --host without NAS_API_TOKEN (anyone reaching it may "
+        "submit jobs and read results)",
+    )
     p.set_defaults(handler=_serve)
 
 

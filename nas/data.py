@@ -92,8 +92,21 @@ def synthetic(name: str, seed: int, n: int = SYNTHETIC_ROWS, noise: float = 0.1)
     return Dataset(name, np.asarray(X, np.float64), np.asarray(y), "classification", ("x0", "x1"))
 
 
+class DataError(ValueError):
+    """A data set that cannot be read or used as the spec asks: a one-line refusal."""
+
+
 def load_csv(path: str | Path, target: str, task: str = "classification") -> Dataset:
     """A CSV file with a header row, numeric feature columns and the named target column."""
+    try:
+        return _load_csv(path, target, task)
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+
+
+def _load_csv(path: str | Path, target: str, task: str) -> Dataset:
     if task not in ("classification", "regression"):
         raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}")
     with open(path, newline="") as handle:

@@ -114,6 +114,13 @@ class JobRunner:
         with self.store.session() as s:
             db.finish_job(s, job_id, runner=self.name, status="failed", error=error)
 
+    def _release(self, job_id: int) -> None:
+        try:
+            with self.store.session() as s:
+                db.release_job(s, job_id, runner=self.name)
+        except db.StoreUnavailable:  # still down: the lease runs out and a runner reaps it
+            pass
+
     def _drive(self, job_id: int, raw_spec: dict) -> None:
         try:
             spec = JobSpec.model_validate(raw_spec)
@@ -130,8 +137,13 @@ class JobRunner:
         heart.start()
         try:
             status = driver.run()
-        except Exception:
+        except db.StoreUnavailable as exc:  # transient: the next runner resumes it
+            log.warning("job %d handed back to the queue: %s", job_id, exc)
+            self._release(job_id)
+            return
+        except Exception as exc:  # a claimed job never stays running
             log.exception("job %d failed", job_id)
+            self._fail(job_id, f"{type(exc).__name__}: {exc}"[:2000])
             return
         finally:
             beat.set()

@@ -22,6 +22,17 @@ def make_executor(spec: JobSpec, problem: Problem, *, ray_address: str | None = 
     return ray_executor(spec, problem, ray_address)
 
 
+def close_claimed(store: db.Store, job_id: int, runner: str, exc: BaseException) -> None:
+    """Mark a job this process claimed as failed (cancelled on Ctrl-C) with the error."""
+    status = "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed"
+    error = f"{type(exc).__name__}: {exc}" if status == "failed" else "interrupted"
+    try:
+        with store.session() as s:
+            db.finish_job(s, job_id, runner=runner, status=status, error=error[:2000])
+    except Exception:  # the store itself is gone: the lease runs out and a runner reaps it
+        pass
+
+
 def run_batch(
     spec: JobSpec,
     *,
@@ -33,9 +44,9 @@ def run_batch(
     if spec.warm_start is not None:  # refused before the job exists: WarmStartError
         with store.session() as s:
             db.warm_start_source(s, spec.warm_start.job_id, spec.warm_start.top)
+    problem = load_problem(spec, store)  # DataError before the job exists: nothing is left
     runner = f"{socket.gethostname()}:cli"
     job_id = submit_and_claim(store, spec, runner)
-    problem = load_problem(spec)
     print(
         f"job {job_id}: {spec.name} on {spec.dataset.name or spec.dataset.csv} "
         f"({problem.data.X_train.shape[0]} train rows), searcher {spec.searcher}, "
@@ -43,13 +54,22 @@ def run_batch(
         + (f" ({spec.parallelism} workers)" if spec.executor == "ray" else ""),
         file=sys.stderr,
     )
-    executor = make_executor(spec, problem, ray_address=ray_address)
     progress = ProgressLine()
-    driver = SearchDriver(
-        spec, store, job_id, runner=runner, executor=executor, problem=problem, progress=progress
-    )
     try:
+        executor = make_executor(spec, problem, ray_address=ray_address)
+        driver = SearchDriver(
+            spec,
+            store,
+            job_id,
+            runner=runner,
+            executor=executor,
+            problem=problem,
+            progress=progress,
+        )
         status = driver.run()
+    except BaseException as exc:  # a claimed job never stays running: close it, then re-raise
+        close_claimed(store, job_id, runner, exc)
+        raise
     finally:
         progress.close()
     with store.session() as s:

@@ -18,7 +18,7 @@ import numpy as np
 
 from nas import store as db
 from nas.curves import R2_BOUNDS
-from nas.data import Dataset, Split, from_npz, load_builtin, load_csv, split
+from nas.data import DataError, Dataset, Split, from_npz, load_builtin, load_csv, split
 from nas.executors import Executor, LocalExecutor, PopulationExecutor
 from nas.fidelity import Schedule, fraction_for, schedule
 from nas.proxy import PoolScreen
@@ -57,7 +57,10 @@ def load_problem(spec: JobSpec, store: db.Store | None = None) -> Problem:
     else:
         assert ds.csv is not None and ds.target is not None
         data = load_csv(ds.csv, ds.target, task)
-    parts = split(data, spec.seed, ds.test_fraction, ds.val_fraction)
+    try:
+        parts = split(data, spec.seed, ds.test_fraction, ds.val_fraction)
+    except ValueError as exc:
+        raise DataError(f"{data.name} cannot be split: {exc}") from None
     classification = task == "classification"
     n_classes = len(np.unique(data.y)) if classification else 0
     n_outputs = (1 if n_classes == 2 else n_classes) if classification else 1
@@ -66,11 +69,11 @@ def load_problem(spec: JobSpec, store: db.Store | None = None) -> Problem:
 
 def _stored_dataset(dataset_id: int, store: db.Store | None) -> Dataset:
     if store is None:
-        raise ValueError(f"data set id {dataset_id} needs the store to read it from")
+        raise DataError(f"data set id {dataset_id} needs the store to read it from")
     with store.session() as s:
         row = db.get_dataset(s, dataset_id)
         if row is None:
-            raise ValueError(f"no stored data set with id {dataset_id}")
+            raise DataError(f"no stored data set with id {dataset_id}")
         return from_npz(row.payload)
 
 

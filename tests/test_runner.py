@@ -74,6 +74,31 @@ def test_a_job_that_cannot_start_fails_with_the_reason(store: db.Store) -> None:
     assert job.status == "failed" and "no stored data set with id 12345" in (job.error or "")
 
 
+def test_a_driver_error_fails_the_job_at_once(store: db.Store, monkeypatch) -> None:
+    import nas.runner
+
+    def broken(self: object) -> str:
+        raise RuntimeError("the driver broke")
+
+    monkeypatch.setattr(nas.runner._Driver, "run", broken)
+    job_id = _job(store, _spec())
+    assert JobRunner(store, timing=FAST).run_once()
+    job = _status(store, job_id)
+    assert job.status == "failed" and "the driver broke" in (job.error or "")
+
+
+def test_a_lost_database_hands_the_job_back_to_the_queue(store: db.Store, monkeypatch) -> None:
+    import nas.runner
+
+    def lost(self: object) -> str:
+        raise db.StoreUnavailable("database went away")
+
+    monkeypatch.setattr(nas.runner._Driver, "run", lost)
+    job_id = _job(store, _spec())
+    assert JobRunner(store, timing=FAST).run_once()
+    assert _status(store, job_id).status == "queued"
+
+
 def test_stop_releases_the_job_and_the_next_runner_resumes_it(store: db.Store) -> None:
     job_id = _job(store, _spec(trials=40, space=SPACE | {"max_epochs": 30}))
     runner = JobRunner(store, name="stopping", timing=FAST)
