@@ -68,3 +68,13 @@ def test_dockerfile_installs_the_package_and_ray() -> None:
     assert "pip install ." in text and "ray" in text
     for path in ("nas", "api"):
         assert f"COPY {path} ./{path}" in text and (ROOT / path).is_dir()
+
+
+def test_an_exposed_api_requires_a_token_and_ray_stays_unpublished(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    for name in ("api", "runner"):
+        assert services[name]["environment"]["NAS_API_TOKEN"].startswith("${NAS_API_TOKEN:?")
+    head = services["ray-head"]
+    assert "ports" not in head and "--dashboard-host=127.0.0.1" in head["command"]
