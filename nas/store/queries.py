@@ -130,7 +130,7 @@ def job_summary(session: Session, job_id: int, *, max_epochs: int | None = None)
     """Trials by status, epochs spent, and epochs saved by stopping trials early.
 
     Saved epochs are what pruned and diverged trials did not run of the full budget:
-    `max_epochs`, else the job spec's "max_epochs", else the most epochs a finished
+    `max_epochs`, else the job spec's space.max_epochs, else the most epochs a finished
     trial ran (a finished trial ran the whole budget).
     """
     job = session.get(Job, job_id)
@@ -152,7 +152,7 @@ def job_summary(session: Session, job_id: int, *, max_epochs: int | None = None)
     spent = {status: int(total) for status, _, total, _, _ in rows}
     most = {status: longest for status, _, _, longest, _ in rows}
     by_status |= {status: int(count) for status, count, *_ in rows}
-    budget = max_epochs or job.spec.get("max_epochs") or most.get("finished")
+    budget = max_epochs or (job.spec.get("space") or {}).get("max_epochs") or most.get("finished")
     stopped = sum(by_status[s] for s in STOPPED_STATUSES)
     saved = stopped * budget - sum(spent.get(s, 0) for s in STOPPED_STATUSES) if budget else 0
     finished_best = [best for status, *_, best in rows if status == "finished" and best is not None]

@@ -103,7 +103,7 @@ def test_importance_finds_the_parameter_that_matters(session: Session) -> None:
 
 
 def test_summary_counts_trials_and_epochs_saved(session: Session) -> None:
-    job = create_job(session, name="a", spec={"max_epochs": 10})
+    job = create_job(session, name="a", spec={"space": {"max_epochs": 12}})
     _trial(session, job.id, val=0.8, epochs=10)
     _trial(session, job.id, val=0.9, epochs=10)
     _trial(session, job.id, val=0.5, epochs=3, status="pruned")
@@ -120,7 +120,7 @@ def test_summary_counts_trials_and_epochs_saved(session: Session) -> None:
     }
     assert summary.n_trials == 6
     assert summary.epochs_spent == 10 + 10 + 3 + 1 + 2
-    assert summary.epochs_saved == (10 - 3) + (10 - 1)
+    assert summary.epochs_saved == (12 - 3) + (12 - 1)  # the spec's space.max_epochs
     assert summary.best_val_metric == 0.9 and summary.status == "queued"
     assert job_summary(session, job.id, max_epochs=20).epochs_saved == 17 + 19
     no_budget = create_job(session, name="b", spec={})
