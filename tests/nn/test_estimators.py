@@ -281,3 +281,17 @@ def test_warm_start_in_rungs_equals_one_long_fit():
         rungs.set_params(max_iter=epochs).fit(X, y, X_val=X, y_val=y)
     assert rungs.n_iter_ == 9 and rungs.validation_scores_ == whole.validation_scores_
     np.testing.assert_array_equal(rungs.coefs_[0], whole.coefs_[0])
+
+
+def test_a_fitted_estimator_pickles_with_weight_decay_and_predicts_the_same() -> None:
+    import pickle
+
+    from sklearn.datasets import load_iris
+
+    from nas.nn import MLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    clf = MLPClassifier((8,), alpha=1e-3, max_iter=5, random_state=0).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    again.partial_fit(X, y)  # and it trains on from where it was
