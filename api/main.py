@@ -14,9 +14,9 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from api import errors
 from api.config import Settings
 from api.deps import require_token
+from api.job_runner import executor_factory, make_runner, start_in_thread
 from api.readcache import ReadCache
 from api.routes import choices, dashboard, datasets, health, jobs, models, trials
-from api.runner import executor_factory, make_runner, start_in_thread
 from api.snapshots import SettledPages
 from nas import store as db
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from api.schemas import TrialOut
 from nas import store as db
+from nas.status import FINAL_JOB_STATUSES
 from nas.store import versions
-from nas.store.jobs import FINAL_JOB_STATUSES
 
 
 class _Row(NamedTuple):

@@ -94,7 +94,7 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int, runner: bool, workers: int = 1) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "nas.cli", "serve", "--port", str(port), "--db", url]
+    args = [sys.executable, "-m", "nas_cli.main", "serve", "--port", str(port), "--db", url]
     args += ["--executor", "local", "--log-level", "warning", "--workers", str(workers)]
     if not runner:
         args.append("--no-runner")

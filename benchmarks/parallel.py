@@ -30,12 +30,12 @@ import ray
 from threadpoolctl import threadpool_limits
 
 from nas import store as db
-from nas.executors import Executor, LocalExecutor
 from nas.nn.optimizers import set_num_threads
 from nas.search import SearchDriver, load_problem, submit_and_claim
+from nas.search.executors import Executor, LocalExecutor
+from nas.search.trial import TrialTask, TrialTrainer
 from nas.space import Candidate
 from nas.spec import JobSpec
-from nas.trial import TrialRunner, TrialTask
 from workers import RayExecutor, connect
 from workers.cluster import cluster_cpus
 
@@ -91,7 +91,7 @@ def _train_one(job: JobSpec) -> None:
     set_num_threads(1)
     data = load_problem(job).data
     with threadpool_limits(limits=1):
-        TrialRunner(
+        TrialTrainer(
             TrialTask(0, Candidate(widths=(256, 256), batch_size=16), 1, 20), data, True
         ).advance(20)
 

@@ -34,12 +34,12 @@ import numpy as np
 from search import SPACE
 
 from nas.nn.optimizers import set_num_threads
-from nas.proxy import train_proxy
 from nas.search import Problem, load_problem
+from nas.search.proxy import train_proxy
+from nas.search.trial import TrialTask, TrialTrainer
 from nas.searchers.predictor import MODELS, PerformancePredictor, kendall_tau
 from nas.space import Candidate, SearchSpace
 from nas.spec import JobSpec
-from nas.trial import TrialRunner, TrialTask
 
 SEEN = 30  # finished trials the predictor is fitted on; as many are held out
 EARLY = (2, 6)  # ASHA's first two rungs in the benchmark's stopping (min 2 epochs, eta 3)
@@ -51,7 +51,7 @@ def final_curves(
     """Each candidate's validation curve, trained to `epochs` with its seed."""
     curves = []
     for i, (c, s) in enumerate(zip(candidates, seeds)):
-        logs = TrialRunner(TrialTask(i, c, s, epochs), problem.data, problem.classification)
+        logs = TrialTrainer(TrialTask(i, c, s, epochs), problem.data, problem.classification)
         curve = logs.advance(epochs).logs
         curves.append([float("nan") if x.val_metric is None else x.val_metric for x in curve])
     return curves

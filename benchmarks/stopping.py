@@ -4,7 +4,7 @@ Step 1 trains random candidates on built-in data sets for the full epoch budget 
 their validation curves (benchmarks/cache/*.npz; --regenerate trains again). Step 2
 replays every policy offline over the same trials in the same random arrival orders: a
 trial runs rung by rung and the policy sees every curve so far, as the search driver will
-show them. Step 3 measures how well nas.curves predicts the final value from 10, 25 and
+show them. Step 3 measures how well nas.stopping.curves predicts the final value from 10, 25 and
 50 % of the budget, against the last value as the prediction.
 
     python benchmarks/stopping.py                 # uses the cache, trains what is missing
@@ -33,7 +33,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # the machine is shared: one core
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("NAS_NN_THREADS", "1")
 
-from nas.curves import ACCURACY_BOUNDS, R2_BOUNDS, fit, predict  # noqa: E402
 from nas.stopping import (  # noqa: E402
     STOP,
     AshaPolicy,
@@ -46,6 +45,7 @@ from nas.stopping import (  # noqa: E402
     TrialCurve,
     lce_asha,
 )
+from nas.stopping.curves import ACCURACY_BOUNDS, R2_BOUNDS, fit, predict  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent / "cache"
 DATASETS = ("digits", "breast_cancer", "diabetes")

@@ -2,7 +2,7 @@
 (a population per actor), the Executor protocol on a Ray cluster.
 
 The one layer that imports ray. It imports nas/ (trial training, data splits), never the
-other way round: nas/ reaches it only through nas.runs, lazily, when a spec asks for Ray.
+other way round: nas/ reaches it only through nas_cli.batch, lazily, when a spec asks for Ray.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from workers.executor import RayExecutor
 from workers.population import RayPopulationExecutor
 
 if TYPE_CHECKING:  # types only: every actor process imports this package, keep it light
-    from nas.executors import Executor
     from nas.search import Problem
+    from nas.search.executors import Executor
     from nas.spec import JobSpec
 
 __all__ = ["RayExecutor", "RayPopulationExecutor", "connect", "ray_executor"]

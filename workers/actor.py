@@ -1,6 +1,6 @@
 """The trial actor: one worker process that trains one trial at a time, rung by rung.
 
-The actor keeps the trial's TrialRunner (and so its network) between rungs, so a trial the
+The actor keeps the trial's TrialTrainer (and so its network) between rungs, so a trial the
 driver promotes continues where it stopped. It is reused for the next trial once the
 driver finishes or discards the current one: a new worker process per trial would cost
 more than a short trial. BLAS and the trainer's own threads are capped to the CPUs Ray
@@ -16,9 +16,9 @@ import ray
 from threadpoolctl import threadpool_limits
 
 from nas.data import Split
-from nas.executors import train_populations
 from nas.nn.optimizers import set_num_threads
-from nas.trial import FAILED, RungResult, TrialOutcome, TrialRunner, TrialTask
+from nas.search.executors import train_populations
+from nas.search.trial import FAILED, RungResult, TrialOutcome, TrialTask, TrialTrainer
 
 
 class TrialActor:
@@ -32,7 +32,7 @@ class TrialActor:
         self.threads = threads
         threadpool_limits(limits=threads)
         set_num_threads(threads)
-        self.runner: TrialRunner | None = None
+        self.runner: TrialTrainer | None = None
         self.task: TrialTask | None = None
         self.error: str | None = None
 
@@ -44,7 +44,7 @@ class TrialActor:
         """Build the trial's network; a failure is kept and reported by the first rung."""
         self.task, self.runner, self.error = task, None, None
         try:
-            self.runner = TrialRunner(task, self.data, self.classification)
+            self.runner = TrialTrainer(task, self.data, self.classification)
         except Exception as exc:  # reported as the trial's failure, never kills the actor
             self.error = _detail(exc)
 
@@ -74,7 +74,7 @@ def remote_actor(num_cpus: float) -> ray.actor.ActorClass:
 
 class PopulationActor:
     """One worker process holding up to a population's trials; each call trains every rung
-    asked of them together (nas.executors.train_populations), so a promoted trial goes on
+    asked of them together (nas.search.executors.train_populations), so a promoted trial goes on
     where it stopped, on the actor it started on."""
 
     def __init__(self, data: Split, classification: bool, threads: int, backend: str) -> None:
@@ -83,12 +83,12 @@ class PopulationActor:
         self.backend = backend
         threadpool_limits(limits=threads)
         set_num_threads(threads)
-        self.runners: dict[int, TrialRunner] = {}
+        self.runners: dict[int, TrialTrainer] = {}
         self.errors: dict[int, str] = {}
 
     def begin(self, task: TrialTask) -> None:
         try:
-            self.runners[task.number] = TrialRunner(task, self.data, self.classification)
+            self.runners[task.number] = TrialTrainer(task, self.data, self.classification)
         except Exception as exc:  # reported as the trial's failure by its first rung
             self.errors[task.number] = _detail(exc)
 

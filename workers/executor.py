@@ -22,7 +22,7 @@ import ray
 from ray.exceptions import RayActorError, RayError
 
 from nas.data import Split
-from nas.trial import FAILED, RungResult, TrialOutcome, TrialTask
+from nas.search.trial import FAILED, RungResult, TrialOutcome, TrialTask
 from workers.actor import remote_actor
 from workers.cluster import connect, worker_count
 

@@ -4,7 +4,7 @@ Each of `workers` actors holds up to `size` trials. A trial stays on the actor i
 on (its network lives there between rungs), and new trials go where trials of the same
 depth and batch size already are, so populations stay large. The rungs the driver asks
 for between two waits are sent to each idle actor as one call, which trains them as
-populations (nas.executors.train_populations); an actor still busy gets its rungs when
+populations (nas.search.executors.train_populations); an actor still busy gets its rungs when
 it is done. With one worker the results equal PopulationExecutor's, rung for rung.
 
 Faults come back as results: an actor that dies fails the rungs it was training
@@ -21,8 +21,8 @@ import ray
 from ray.exceptions import RayError
 
 from nas.data import Split
-from nas.executors import PopulationKey, population_key
-from nas.trial import FAILED, RungResult, TrialOutcome, TrialTask
+from nas.search.executors import PopulationKey, population_key
+from nas.search.trial import FAILED, RungResult, TrialOutcome, TrialTask
 from workers.actor import remote_population_actor
 from workers.cluster import connect, worker_count
 

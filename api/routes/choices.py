@@ -1,5 +1,6 @@
 """What a job may be made of: data sets, searchers, stopping policies, the default search
-space and this server's limits, so a client (the dashboard's form) offers only those."""
+space and this server's limits, so a client (the dashboard's form) offers only those; and
+the status vocabulary of jobs and trials, so the dashboard names no status of its own."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from api.deps import SettingsDep
 from nas.data import BUILTINS, SYNTHETIC
 from nas.searchers import SEARCHERS
 from nas.space import SearchSpace
+from nas.status import JobStatus, TrialStatus
 from nas.stopping import POLICIES
 
 router = APIRouter(prefix="/choices", tags=["choices"])
@@ -24,6 +26,8 @@ def choices(settings: SettingsDep) -> dict[str, Any]:
         "datasets": datasets,
         "searchers": list(SEARCHERS),
         "stopping_policies": list(POLICIES),
+        "job_statuses": list(JobStatus),
+        "trial_statuses": list(TrialStatus),
         "space": SearchSpace().model_dump(mode="json"),
         "limits": {
             "budget.trials": settings.max_trials,

@@ -13,7 +13,7 @@ from api.errors import ApiError, not_found
 from api.schemas import DatasetCreated, DatasetDetail, DatasetOut, Page
 from nas import store as db
 from nas.data import Dataset, from_npz, to_npz
-from nas.ingest import Categorical, Missing, Task, read_csv
+from nas.data.ingest import Categorical, Missing, Task, read_csv
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 CHUNK = 1 << 20

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.deps import SettingsDep, StoreDep
-from api.runner import ray_status
+from api.job_runner import ray_status
 from api.schemas import Health
 
 router = APIRouter(tags=["health"])

@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -19,10 +19,10 @@ from api.errors import conflict
 from api.limits import check_limits
 from api.schemas import JobCreated, JobDetail, JobOut, JobRequest, Page, Progress
 from nas import store as db
+from nas.status import FINAL_JOB_STATUSES, JobStatus
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-JobStatus = Literal["queued", "running", "finished", "failed", "cancelled"]
-FINAL = ("finished", "failed", "cancelled")
+FINAL = FINAL_JOB_STATUSES
 
 
 @router.post("", status_code=202, response_model=JobCreated)

@@ -15,6 +15,7 @@ from api.errors import not_found
 from api.schemas import Curve, CurvePoint, CurvesUpdate, Page, TrialOut
 from api.snapshots import SettledPages
 from nas import store as db
+from nas.status import TrialStatus
 from nas.store import versions
 
 router = APIRouter(tags=["trials"])
@@ -23,7 +24,6 @@ _TRIALS = TypeAdapter(list[TrialOut])
 # The hot reads below are async and answer with rendered JSON: they run on the event loop
 # (short indexed reads, cheaper than the hop to a worker thread) and skip re-validating
 # what they just built; response_model still documents them in OpenAPI.
-TrialStatus = Literal["running", "finished", "pruned", "failed", "diverged"]
 TrialOrder = Literal[
     "number", "-number", "val_metric", "-val_metric", "n_params", "-n_params", "epochs_run",
     "-epochs_run",

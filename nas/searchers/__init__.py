@@ -22,9 +22,9 @@ from nas.searchers.base import MAX_DRAWS, Observation, Searcher, SpaceExhaustedE
 from nas.searchers.darts import DartsSearcher
 from nas.searchers.evolution import EvolutionSearcher
 from nas.searchers.optuna import OptunaSearcher
+from nas.searchers.predictor_screening import PredictorScreeningSearcher
 from nas.searchers.random import RandomSearcher
 from nas.searchers.rl import ReinforceSearcher
-from nas.searchers.screened import ScreenedSearcher
 from nas.space import SearchSpace
 
 # name -> the options it accepts
@@ -54,7 +54,7 @@ __all__ = [
     "OptunaSearcher",
     "RandomSearcher",
     "ReinforceSearcher",
-    "ScreenedSearcher",
+    "PredictorScreeningSearcher",
     "Searcher",
     "SpaceExhaustedError",
     "make_searcher",
@@ -76,7 +76,7 @@ def make_searcher(
         base = make_searcher(
             name.removesuffix("+predictor"), space, seed, two_objectives=two_objectives, **options
         )
-        return ScreenedSearcher(base, space, seed, **screening)
+        return PredictorScreeningSearcher(base, space, seed, **screening)
     if name == "random":
         return RandomSearcher(space, seed, two_objectives=two_objectives)
     if name == "evolution":

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from nas.space import Candidate
+from nas.status import ENDED_TRIAL_STATUSES
 
-STATUSES = ("finished", "pruned", "failed", "diverged")
+STATUSES = ENDED_TRIAL_STATUSES
 MAX_DRAWS = 100
 
 

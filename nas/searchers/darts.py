@@ -23,7 +23,7 @@ import numpy as np
 
 from nas.data import Split
 from nas.searchers.base import Observation, Proposals
-from nas.searchers.grid import shaped, width_grid
+from nas.searchers.choices import shaped, width_grid
 from nas.searchers.options import check_number
 from nas.searchers.supernet import Supernet
 from nas.space import Candidate, SearchSpace

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from nas.searchers.base import MAX_DRAWS, Observation, Proposals
-from nas.searchers.grid import linear_grid, log_grid, shaped, width_grid
+from nas.searchers.choices import linear_grid, log_grid, shaped, width_grid
 from nas.searchers.options import check_number
 from nas.space import Candidate, SearchSpace
 

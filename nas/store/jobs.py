@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from nas.status import FINAL_JOB_STATUSES
 from nas.store._sql import rows_changed
 from nas.store.models import Job, Trial, utcnow
 from nas.store.versions import bump_job
 
 RUNNER_LOST = "runner lost: no heartbeat"
-FINAL_JOB_STATUSES = ("finished", "failed", "cancelled")
 
 
 @dataclass(frozen=True)

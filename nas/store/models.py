@@ -29,12 +29,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from nas.status import JobStatus, TrialStatus
+
 PREFIX = "nas_"
 
 # Statuses are plain strings checked in code, not database enums: adding one later is then
 # a code change, not a migration on every deployed database.
-JOB_STATUSES = ("queued", "running", "finished", "failed", "cancelled")
-TRIAL_STATUSES = ("running", "finished", "pruned", "failed", "diverged")
+JOB_STATUSES = tuple(JobStatus)
+TRIAL_STATUSES = tuple(TrialStatus)
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -15,9 +15,10 @@ import numpy as np
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from nas.status import STOPPED_TRIAL_STATUSES
 from nas.store.models import TRIAL_STATUSES, Job, Trial
 
-STOPPED_STATUSES = ("pruned", "diverged")
+STOPPED_STATUSES = STOPPED_TRIAL_STATUSES
 MAX_BINS = 8
 
 
@@ -148,7 +149,7 @@ def job_summary(session: Session, job_id: int, *, max_epochs: int | None = None)
         .group_by(Trial.status)
     )
     rows = session.execute(query).all()
-    by_status = dict.fromkeys(TRIAL_STATUSES, 0)
+    by_status: dict[str, int] = dict.fromkeys(TRIAL_STATUSES, 0)
     spent = {status: int(total) for status, _, total, _, _ in rows}
     most = {status: longest for status, _, _, longest, _ in rows}
     by_status |= {status: int(count) for status, count, *_ in rows}

@@ -35,11 +35,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from nas.status import ENDED_TRIAL_STATUSES
 from nas.store._sql import rows_changed
 from nas.store.models import Epoch, Job, Trial, UTCDateTime, utcnow
 from nas.store.versions import bump_job, bump_trial_job
 
-END_STATUSES = ("finished", "pruned", "failed", "diverged")
+END_STATUSES = ENDED_TRIAL_STATUSES
 DEFAULT_MAX_ATTEMPTS = 3
 
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 
 from nas import store as db
-from nas.runner import JobRunner, RunnerTiming
+from nas.search.job_runner import JobRunner, RunnerTiming
 from tests.api.conftest import fast_settings
 from tests.api.util import Server, iris_csv, start_server, submit, tiny_spec
 

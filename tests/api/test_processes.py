@@ -23,7 +23,7 @@ import pytest
 from tests.api.util import TINY_SPACE, free_port, submit, tiny_spec, wait_job
 from tests.pg import fresh_schema_url
 
-NAS = [sys.executable, "-m", "nas.cli"]
+NAS = [sys.executable, "-m", "nas_cli.main"]
 FAST = {
     "NAS_RUNNER_POLL_SECONDS": "0.2",
     "NAS_RUNNER_HEARTBEAT_SECONDS": "0.3",
@@ -114,7 +114,7 @@ def test_api_and_two_runners_share_postgresql(tmp_path: Path, pg_url: str) -> No
         procs.serve(port, "--no-runner")
         runners = [procs.start("runner"), procs.start("runner")]
         deadline = time.monotonic() + 60
-        while procs.logs().count("nas.runner runner") < 2:  # both polling the queue
+        while procs.logs().count("nas.search.job_runner runner") < 2:  # both polling the queue
             assert time.monotonic() < deadline and all(r.poll() is None for r in runners)
             time.sleep(0.1)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=30) as client:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from api.routes.trials import _PAGE, TrialOrder, TrialStatus
+from api.routes.trials import _PAGE, TrialOrder
 from api.snapshots import ORDER_KEYS, SettledPages
 from nas import store as db
+from nas.status import TrialStatus
 from nas.store import versions
 from nas.store.trials import TRIAL_ORDERS
 
@@ -44,7 +45,7 @@ def test_every_page_equals_sqls(tmp_path: Path) -> None:
     store = db.open_store(f"sqlite:///{tmp_path}/nas.db")
     job = _settled_job(store)
     pages = SettledPages()
-    statuses: list[str | None] = [None, *TrialStatus.__args__]
+    statuses: list[str | None] = [None, *TrialStatus]
     with store.session() as s:
         stamp = versions.job_stamp(s.connection(), job)
         assert stamp is not None and stamp[3] == "finished"

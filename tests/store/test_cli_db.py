@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nas.cli import main
+from nas_cli.main import main
 
 
 def test_db_upgrade_then_current(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:

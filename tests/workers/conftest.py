@@ -31,8 +31,8 @@ import ray  # noqa: E402
 
 from nas import store as db
 from nas.data import Split
-from nas.executors import Executor
 from nas.search import SearchDriver, load_problem, submit_and_claim
+from nas.search.executors import Executor
 from nas.spec import JobSpec
 
 RAY_PROCESSES = ("raylet", "gcs_server")

@@ -15,11 +15,11 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from nas import store as db
-from nas.executors import Executor, LocalExecutor
-from nas.fidelity import schedule
 from nas.nn import from_bytes
+from nas.search.executors import Executor, LocalExecutor
+from nas.search.fidelity import schedule
+from nas.search.trial import FAILED, RUNNING, RungResult, TrialTask, TrialTrainer
 from nas.space import Candidate
-from nas.trial import FAILED, RUNNING, RungResult, TrialRunner, TrialTask
 from tests.workers.conftest import job_spec, run_job, trial_key
 from workers import RayExecutor
 
@@ -83,7 +83,7 @@ def test_same_candidates_and_seeds_give_the_reference_curves(executor, digits):
         for i in batch:
             executor.discard(i)
     for i in numbers:
-        reference = TrialRunner(_task(i), digits, True).advance(EPOCHS)
+        reference = TrialTrainer(_task(i), digits, True).advance(EPOCHS)
         assert done[i].status == RUNNING and _points(done[i]) == _points(reference)
 
 
@@ -95,7 +95,7 @@ def test_a_promoted_trial_continues_instead_of_retraining(executor, digits):
     second = _drain(executor, 1)[0]
     assert [x.epoch for x in first.logs] == [1, 2]
     assert [x.epoch for x in second.logs] == list(range(3, EPOCHS + 1))
-    straight = TrialRunner(_task(0), digits, True).advance(EPOCHS)
+    straight = TrialTrainer(_task(0), digits, True).advance(EPOCHS)
     assert _points(first) + _points(second) == _points(straight)
 
 
@@ -107,7 +107,7 @@ def test_a_data_fraction_schedule_trains_the_reference_rows(executor, digits):
     executor.run(0, EPOCHS)
     second = _drain(executor, 1)[0]
     assert (first.data_fraction, second.data_fraction) == (0.25, 1.0)
-    reference = TrialRunner(task, digits, True)
+    reference = TrialTrainer(task, digits, True)
     assert _points(first) == _points(reference.advance(2))
     assert _points(second) == _points(reference.advance(EPOCHS))
 

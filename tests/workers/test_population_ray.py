@@ -6,7 +6,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from nas import store as db
-from nas.executors import PopulationExecutor
+from nas.search.executors import PopulationExecutor
 from tests.workers.conftest import job_spec, run_job, trial_key
 from workers import RayPopulationExecutor
 

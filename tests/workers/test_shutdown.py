@@ -12,7 +12,7 @@ from workers import RayExecutor
 
 
 def test_nas_run_on_ray_finishes_and_leaves_no_ray_process(tmp_path, monkeypatch, capsys):
-    from nas.cli import main
+    from nas_cli.main import main
 
     seen: dict[psutil.Process, str] = {}
     close = RayExecutor.close

@@ -1,0 +1,430 @@
+"""The search driver: ask -> train in rungs -> record -> stop or continue -> tell.
+
+Every decision is made here, from stored curves: which candidate (the searcher), whether a
+trial goes on at a rung boundary (the stopping policy), when the search ends (the budget).
+Executors only train. Everything is written to the store as it happens, so a driver that
+dies is resumed by the next one: finished trials are kept, lost ones are retried under the
+same number, and the searcher continues from its saved state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nas import store as db
+from nas.search.budget import Books
+from nas.search.executors import Executor
+from nas.search.fidelity import Schedule, fraction_for, schedule
+from nas.search.problem import Problem, load_problem, local_executor
+from nas.search.proxy import PoolScreen
+from nas.search.refit import best_epoch, refit
+from nas.search.trial import DIVERGED, FAILED, RungResult, TrialTask
+from nas.searchers import Observation, Searcher, SpaceExhaustedError, make_searcher
+from nas.searchers.proxy_screening import ProxyScreeningSearcher
+from nas.searchers.warm import WarmStartSearcher
+from nas.space import Candidate
+from nas.spec import JobSpec
+from nas.stopping import STOP, Curves, StoppingPolicy, TrialCurve, make_policy
+from nas.stopping.curves import R2_BOUNDS
+from nas.store.trials import DEFAULT_MAX_ATTEMPTS
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and np.isfinite(x) else None
+
+
+def trial_seed(job_seed: int, number: int) -> int:
+    """Trial `number`'s seed, spawned from the job's: the same job gives the same seeds."""
+    return int(np.random.SeedSequence(job_seed, spawn_key=(number,)).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class Progress:
+    trials_done: int
+    trials_budget: int | None
+    best: float | None
+    epochs_spent: int  # in full-data, full-candidate epochs (fidelity and proxies weighted)
+    epochs_saved: int
+
+
+@dataclass
+class _Active:
+    trial_id: int
+    number: int
+    candidate: Candidate
+    attempt: int
+    n_params: int
+    reserved: float = 0  # epochs of the running rung, held against the epoch budget
+
+
+class SearchDriver:
+    def __init__(
+        self,
+        spec: JobSpec,
+        store: db.Store,
+        job_id: int,
+        *,
+        runner: str,
+        executor: Executor | None = None,
+        problem: Problem | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        keep_going: Callable[[], bool] | None = None,
+    ) -> None:
+        """`keep_going` is asked at every rung boundary; False stops the run there, as a
+        cancellation does (the job runner's way to stop between rungs)."""
+        self.spec = spec
+        self.store = store
+        self.job_id = job_id
+        self.runner = runner
+        self.problem = problem or load_problem(spec, store)
+        self.executor = executor or local_executor(spec, self.problem)
+        self.progress = progress
+        self.keep_going = keep_going
+        self.max_epochs = spec.space.max_epochs
+        self.policy: StoppingPolicy = make_policy(spec.stopping.policy, self._policy_options())
+        self.rungs = sorted({*self.policy.rungs(self.max_epochs), self.max_epochs})
+        fraction = spec.fidelity.data_fraction
+        self.data_fractions: Schedule = (
+            schedule(self.rungs, self.max_epochs, fraction.min, fraction.eta) if fraction else ()
+        )
+        base = make_searcher(
+            spec.searcher,
+            spec.space,
+            spec.seed,
+            two_objectives=spec.two_objectives,
+            **spec.searcher_options,
+        )
+        prepare = getattr(base, "prepare", None)
+        if prepare is not None:  # a searcher that learns from the data itself (darts)
+            prepare(self.problem.data, self.problem.classification)
+        self.searcher: Searcher = self._cheaper(base)  # wrappers see no data: prepare first
+        self.curves: dict[int, list[float]] = {}
+        self.finished: set[int] = set()
+        self.active: dict[int, _Active] = {}
+        self.best: float | None = None
+        self.books = Books()
+
+    def _cheaper(self, searcher: Searcher) -> Searcher:
+        """Proxy screening and warm start, as the spec asks, around the searcher."""
+        if self.spec.proxy is not None:
+            screen = PoolScreen(
+                self.spec.proxy, self.problem, self.store, self.job_id, self.spec.seed, self._spend
+            )
+            proxy = self.spec.proxy
+            searcher = ProxyScreeningSearcher(
+                searcher, screen, pool=proxy.pool, n_keep=proxy.n_keep, record=screen.record
+            )
+        if self.spec.warm_start is not None:
+            searcher = WarmStartSearcher(searcher)
+        return searcher
+
+    def _spend(self, epochs: float) -> None:
+        self.books.spent += epochs
+
+    def _warm_start(self) -> None:
+        """Seed the searcher with the source job's best candidates, once per job."""
+        warm = self.spec.warm_start
+        if warm is None or not isinstance(self.searcher, WarmStartSearcher):
+            return
+        if self.searcher.seeded:
+            return  # looked up at the first start; a resumed job keeps what is left
+        with self.store.session() as s:
+            trials = db.warm_start_source(s, warm.job_id, warm.top)
+            seeds = [Candidate.model_validate(t.params) for t in trials]
+        self.searcher.add_seeds([c for c in seeds if self.spec.space.contains(c)])
+
+    def _policy_options(self) -> dict[str, Any]:
+        """The spec's options; curve extrapolation of R^2 gets R^2's bounds (below 0 allowed)."""
+        options = dict(self.spec.stopping.options)
+        if not self.problem.classification and self.spec.stopping.policy in ("lce", "lce+asha"):
+            options.setdefault("bounds", R2_BOUNDS)
+        return options
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Run the job to its budget; returns the job's final status."""
+        if self.spec.budget.seconds is not None:
+            self.books.deadline = time.monotonic() + self.spec.budget.seconds
+        self._resume()
+        try:
+            self._warm_start()
+            while True:
+                self._fill_slots()
+                if not self.active:
+                    break
+                for result in self.executor.wait():
+                    self._on_rung(result)
+                if not self._heartbeat():
+                    return self._abandon("cancelled")
+            if self.spec.refit:
+                self._refit()
+        except Exception as exc:
+            with self.store.session() as s:
+                db.finish_job(s, self.job_id, runner=self.runner, status="failed", error=repr(exc))
+            raise
+        finally:
+            self.executor.close()
+        with self.store.session() as s:
+            db.finish_job(s, self.job_id, runner=self.runner)
+        return "finished"
+
+    def _may_retry(self) -> bool:
+        return self.books.may_retry(self.spec.budget)
+
+    def _may_start(self) -> bool:
+        return self.books.may_start(self.spec.budget)
+
+    def _fill_slots(self) -> None:
+        while len(self.active) < self.executor.slots and self._may_retry():
+            with self.store.session() as s:
+                trial = db.claim_retry(s, self.job_id, worker=self.runner)
+                if trial is None:
+                    if not self._may_start():
+                        return
+                    try:
+                        candidate = self.searcher.ask()  # never one proposed before
+                    except SpaceExhaustedError:
+                        self.books.exhausted = True
+                        return
+                    # saved before the trial exists: a pending candidate without a trial
+                    # row is known to be lost, one with a row is retried (see _resume)
+                    db.save_searcher_state(s, self.job_id, self._state(), runner=self.runner)
+                    n_params = candidate.n_params(self.problem.n_features, self.problem.n_outputs)
+                    number = db.count_trials(s, self.job_id)
+                    trial = db.start_trial(
+                        s,
+                        self.job_id,
+                        params=candidate.model_dump(mode="json"),
+                        worker=self.runner,
+                        seed=trial_seed(self.spec.seed, number),
+                        n_params=n_params,
+                    )
+                    self.books.started += 1
+                candidate = Candidate.model_validate(trial.params)
+                a = _Active(
+                    trial.id, trial.number, candidate, trial.attempt, int(trial.n_params or 0)
+                )
+            assert trial.seed is not None
+            self.active[a.number] = a
+            self.curves[a.number] = []
+            task = TrialTask(
+                a.number, candidate, int(trial.seed), self.max_epochs, self.data_fractions
+            )
+            self.executor.start(task)
+            self._next_rung(a, done=0)
+
+    def _next_rung(self, a: _Active, done: int) -> None:
+        target = next(r for r in self.rungs if r > done)
+        fraction = fraction_for(self.data_fractions, target)
+        if self.spec.budget.epochs is not None:
+            left = self.spec.budget.epochs - self.books.spent - self.books.held
+            target = min(target, done + max(int(left / fraction + 1e-9), 0))
+        if target <= done:
+            self._end(a, "pruned", reason="epoch budget spent")
+            return
+        a.reserved = (target - done) * fraction
+        self.books.held += a.reserved
+        self.executor.run(a.number, target)
+
+    def _on_rung(self, result: RungResult) -> None:
+        a = self.active[result.number]
+        self.books.held -= a.reserved
+        self.books.spent += len(result.logs) * result.data_fraction
+        points = [
+            db.EpochPoint(
+                x.epoch, x.train_loss, x.val_loss, x.val_metric, x.seconds, result.data_fraction
+            )
+            for x in result.logs
+        ]
+        with self.store.session() as s:
+            db.record_epochs(s, a.trial_id, points, attempt=a.attempt)
+        self.curves[a.number].extend(
+            float("nan") if x.val_metric is None else x.val_metric for x in result.logs
+        )
+        done = result.epochs_done
+        if result.status == FAILED:
+            self._end(a, "failed", reason=result.error)
+        elif result.status == DIVERGED:
+            self._end(a, "diverged", reason="training diverged (cost became NaN or inf)")
+        elif done >= self.max_epochs:
+            self._end(a, "finished")
+        else:
+            decision = self.policy.decide(a.number, self._curves(), self.max_epochs)
+            if decision.action == STOP:
+                self._end(a, "pruned", decision.reason, decision.predicted_final)
+            else:
+                self._next_rung(a, done)
+
+    def _curves(self) -> Curves:
+        curves: dict[Hashable, TrialCurve] = {
+            n: TrialCurve(tuple(c), n in self.finished) for n, c in self.curves.items()
+        }
+        return curves
+
+    def _end(
+        self,
+        a: _Active,
+        status: str,
+        reason: str | None = None,
+        predicted_final: float | None = None,
+    ) -> None:
+        del self.active[a.number]
+        curve = self.curves[a.number]
+        value = _finite(curve[-1]) if curve and status in ("finished", "pruned") else None
+        keep = (
+            status == "finished" and value is not None and (self.best is None or value > self.best)
+        )
+        test_metric, payload = None, None
+        if status in ("finished", "pruned"):
+            outcome = self.executor.finish(a.number, keep_model=keep)
+            test_metric, payload = outcome.test_metric, outcome.model
+        else:
+            self.executor.discard(a.number)
+        with self.store.session() as s:
+            db.end_trial(
+                s,
+                a.trial_id,
+                status=status,
+                val_metric=value,
+                test_metric=test_metric,
+                predicted_final=predicted_final,
+                n_params=a.n_params,
+                error=reason,
+                attempt=a.attempt,
+            )
+            if payload is not None:
+                db.save_model(
+                    s, a.trial_id, payload, meta={"number": a.number, "val_metric": value}
+                )
+        if status == "finished":
+            self.finished.add(a.number)
+            self.best = value if keep else self.best
+        if status in ("pruned", "diverged"):
+            self.books.saved += self.max_epochs - len(curve)
+        if status == "failed" and a.attempt < DEFAULT_MAX_ATTEMPTS:
+            del self.curves[a.number]
+            return  # it will be retried under the same number; tell the searcher then
+        self._tell(a.number, a.candidate, status, value, a.n_params, curve)
+
+    def _tell(
+        self,
+        number: int,
+        candidate: Candidate,
+        status: str,
+        value: float | None,
+        n_params: int,
+        curve: list[float],
+    ) -> None:
+        obs = Observation(candidate, status, value, n_params, len(curve), tuple(curve))
+        self.searcher.tell(candidate, obs)
+        self.books.told.add(number)
+        with self.store.session() as s:
+            db.save_searcher_state(s, self.job_id, self._state(), runner=self.runner)
+        if self.progress is not None:
+            self.progress(
+                Progress(
+                    len(self.books.told),
+                    self.spec.budget.trials,
+                    self.best,
+                    round(self.books.spent),
+                    self.books.saved,
+                )
+            )
+
+    def _refit(self) -> None:
+        """Train the chosen trial again on train + validation rows (spec.refit, search/refit.py).
+
+        The choice is the leaderboard's (validation metric), made before and without the
+        refit; a rerun after a crash refits again and overwrites the same record.
+        """
+        with self.store.session() as s:
+            chosen = db.leaderboard(s, self.job_id, k=1)
+            if not chosen:
+                return
+            trial = chosen[0]
+            curve = [p.val_metric for p in db.curve(s, trial.id, limit=self.max_epochs)]
+            candidate = Candidate.model_validate(trial.params)
+            trial_id, number, value, seed = trial.id, trial.number, trial.val_metric, trial.seed
+        assert seed is not None
+        data, classification = self.problem.data, self.problem.classification
+        outcome = refit(candidate, seed, best_epoch(curve), data, classification)
+        meta = {"number": number, "val_metric": value, "refit": True, "epochs": outcome.epochs}
+        with self.store.session() as s:
+            db.save_refit(
+                s,
+                trial_id,
+                epochs=outcome.epochs,
+                test_metric=outcome.test_metric,
+                payload=None if outcome.test_metric is None else outcome.model,
+                meta=meta | {"rows": "train+validation"},
+            )
+
+    # -- persistence --------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        return {"searcher": self.searcher.state(), "told": sorted(self.books.told)}
+
+    def _resume(self) -> None:
+        """Rebuild curves, budget books and the searcher from the store (a restarted run)."""
+        with self.store.session() as s:
+            job = db.get_job(s, self.job_id)
+            assert job is not None
+            state = job.searcher_state or {}
+            if state.get("searcher"):
+                self.searcher.load_state(state["searcher"])
+            self.books.told = set(state.get("told", []))
+            trials = db.list_trials(s, self.job_id)
+            costs = db.epochs_cost(s, self.job_id)
+            self.books.spent += db.proxies_cost(s, self.job_id)
+            for t in trials:
+                self.books.started += 1
+                self.books.spent += costs.get(t.id, 0.0)
+                retry = t.status == "failed" and t.attempt < DEFAULT_MAX_ATTEMPTS
+                if t.status == "running" or retry:
+                    continue  # claim_retry trains it again, then it is told
+                points = db.curve(s, t.id, limit=self.max_epochs)
+                curve = [float("nan") if p.val_metric is None else p.val_metric for p in points]
+                if t.status in ("finished", "pruned", "diverged"):
+                    self.curves[t.number] = curve
+                if t.status == "finished":
+                    self.finished.add(t.number)
+                    if t.val_metric is not None and (self.best is None or t.val_metric > self.best):
+                        self.best = t.val_metric
+                if t.status in ("pruned", "diverged"):
+                    self.books.saved += self.max_epochs - len(curve)
+                if t.number not in self.books.told:  # ended, but the run died before telling
+                    value = _finite(t.val_metric) if t.status in ("finished", "pruned") else None
+                    self._tell(
+                        t.number,
+                        Candidate.model_validate(t.params),
+                        t.status,
+                        value,
+                        int(t.n_params or 0),
+                        curve,
+                    )
+        started = {Candidate.model_validate(t.params).key() for t in trials}
+        for params in state.get("searcher", {}).get("pending", []):
+            lost = Candidate.model_validate(params)
+            if lost.key() not in started:  # asked, then the run died before its trial began
+                self.searcher.tell(lost, Observation(lost, "failed", None, 0, 0))
+
+    def _heartbeat(self) -> bool:
+        if self.keep_going is not None and not self.keep_going():
+            return False
+        with self.store.session() as s:
+            return db.heartbeat_job(s, self.job_id, runner=self.runner)
+
+    def _abandon(self, why: str) -> str:
+        """The job was cancelled or taken over: stop its trials, write nothing more."""
+        for a in list(self.active.values()):
+            self.executor.discard(a.number)
+            with self.store.session() as s:
+                db.end_trial(s, a.trial_id, status="failed", error=why, attempt=a.attempt)
+        self.active.clear()
+        return why

@@ -1,0 +1,94 @@
+"""Batch runs: a job spec in, a finished job in the store and a report on the terminal out."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+from nas import store as db
+from nas.search import Problem, SearchDriver, load_problem, local_executor, submit_and_claim
+from nas.search.executors import Executor
+from nas.spec import JobSpec
+from nas_cli.report import ProgressLine, refit_line, summary_line, table
+
+
+def make_executor(spec: JobSpec, problem: Problem, *, ray_address: str | None = None) -> Executor:
+    """The spec's executor; Ray is imported only here, and only when the spec asks for it."""
+    if spec.executor == "local":
+        return local_executor(spec, problem)
+    from workers import ray_executor  # nas/ never imports ray at module level
+
+    return ray_executor(spec, problem, ray_address)
+
+
+def close_claimed(store: db.Store, job_id: int, runner: str, exc: BaseException) -> None:
+    """Mark a job this process claimed as failed (cancelled on Ctrl-C) with the error."""
+    status = "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed"
+    error = f"{type(exc).__name__}: {exc}" if status == "failed" else "interrupted"
+    try:
+        with store.session() as s:
+            db.finish_job(s, job_id, runner=runner, status=status, error=error[:2000])
+    except Exception:  # the store itself is gone: the lease runs out and a runner reaps it
+        pass
+
+
+def run_batch(
+    spec: JobSpec,
+    *,
+    url: str | None = None,
+    out: str | None = None,
+    ray_address: str | None = None,
+) -> int:
+    store = db.open_store(url)
+    if spec.warm_start is not None:  # refused before the job exists: WarmStartError
+        with store.session() as s:
+            db.warm_start_source(s, spec.warm_start.job_id, spec.warm_start.top)
+    problem = load_problem(spec, store)  # DataError before the job exists: nothing is left
+    runner = f"{socket.gethostname()}:cli"
+    job_id = submit_and_claim(store, spec, runner)
+    print(
+        f"job {job_id}: {spec.name} on {spec.dataset.name or spec.dataset.csv} "
+        f"({problem.data.X_train.shape[0]} train rows), searcher {spec.searcher}, "
+        f"stopping {spec.stopping.policy}, seed {spec.seed}, executor {spec.executor}"
+        + (f" ({spec.parallelism} workers)" if spec.executor == "ray" else ""),
+        file=sys.stderr,
+    )
+    progress = ProgressLine()
+    try:
+        executor = make_executor(spec, problem, ray_address=ray_address)
+        driver = SearchDriver(
+            spec,
+            store,
+            job_id,
+            runner=runner,
+            executor=executor,
+            problem=problem,
+            progress=progress,
+        )
+        status = driver.run()
+    except BaseException as exc:  # a claimed job never stays running: close it, then re-raise
+        close_claimed(store, job_id, runner, exc)
+        raise
+    finally:
+        progress.close()
+    with store.session() as s:
+        top = db.leaderboard(s, job_id, k=10)
+        print(
+            table(
+                top, "leaderboard (validation metric; test metric reported, never used to choose)"
+            )
+        )
+        refit = refit_line(top[:1])
+        if refit:
+            print(refit)
+        if spec.two_objectives:
+            print()
+            print(table(db.pareto_front(s, job_id), "Pareto front (val metric vs parameters)"))
+        print(summary_line(db.job_summary(s, job_id, max_epochs=spec.space.max_epochs)))
+        if out:
+            with Path(out).open("w") as handle:
+                db.export_json(s, job_id, handle)
+            print(f"results written to {out}")
+    store.close()
+    return 0 if status == "finished" else 1
