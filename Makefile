@@ -5,7 +5,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
-CODE := $(wildcard nas workers api)
+CODE := $(wildcard nas nas_cli workers api)
 
 .PHONY: serve demo test lint bench bench-api clean
 
@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(CODE) tests benchmarks
 	$(BIN)/ruff format --check $(CODE) tests benchmarks
 	$(BIN)/mypy $(CODE)
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest -q
