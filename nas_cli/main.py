@@ -281,7 +281,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         "serve",
         help="start the REST API (and a job runner) on 127.0.0.1:8000",
         description="Start the REST API under /api/v1 (OpenAPI at /docs) with a job runner "
-        "in the same process. Settings come from NAS_* variables (see README); the options "
+        "in the same process. Settings come from NAS_* variables (docs/service.md); the options "
         "here override them.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")

@@ -16,7 +16,7 @@ import pytest
 
 # Ray 2.59-2.60 give a `ray start` cluster token auth, but a driver that joins it by
 # address sends the token only in token mode, and Ray reads the mode once, at import:
-# so it is set before ray is imported (README's cluster recipe says the same).
+# so it is set before ray is imported (docs/cluster.md's recipe says the same).
 os.environ.setdefault("RAY_AUTH_MODE", "token")
 # `ray start` in token mode refuses to start without a token (it creates none), so a
 # fresh machine's first cluster test gets one for this run, shared by nodes and driver.
