@@ -218,7 +218,7 @@ def test_nas_run_on_the_same_csv(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["run", str(spec), "--db", db]) == 0
     captured = capsys.readouterr()
     assert "task: classification (inferred: target 'species' holds text)" in captured.err
-    assert "id dropped (an ID (every value differs))" in captured.err
+    assert "id dropped (ID-like: every value differs)" in captured.err
     assert "island categorical (3 levels)" in captured.err
     assert "retrained on every row" in captured.out
     refused = tmp_path / "refused.yaml"

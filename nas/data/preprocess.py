@@ -27,7 +27,7 @@ import pandas as pd
 
 from nas.data.dataset import DataError, Dataset, Split, split_rows
 from nas.data.reader import FIRST_ROW
-from nas.nn.tabular import Column, InputError, Preprocessing, as_text, numbers_of
+from nas.nn.tabular import Column, InputError, Preprocessing, numbers_of, text_cells
 
 MIN_FREQUENCY = 5  # a level seen in fewer training rows joins the infrequent column ...
 MIN_SHARE = 0.01  # ... or in fewer than 1 % of them, when that is less (small tables)
@@ -44,8 +44,10 @@ def _is_number(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
-def _all_dates(values: pd.Series) -> bool:
-    stamps = pd.to_datetime(values.map(as_text), format="ISO8601", errors="coerce", utc=True)
+def _all_dates(text: pd.Series) -> bool:
+    if not text.iloc[:100].str.match(r"\d{4}-\d\d").all():  # cheap: most text is no date
+        return False
+    stamps = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
     return bool(stamps.notna().all())
 
 
@@ -61,13 +63,13 @@ def infer_role(column: pd.Series) -> Column:
         return Column(name, "dropped", reason="constant")
     if _is_number(column):
         return Column(name, "numeric")
-    text = values.map(as_text)
+    text = text_cells(values)[0]
     if _all_dates(text):
         return Column(name, "date")
     if distinct == 2:
         return Column(name, "boolean", levels=tuple(sorted(text.unique())))
     if distinct == len(values):
-        return Column(name, "dropped", reason="an ID (every value differs)")
+        return Column(name, "dropped", reason="ID-like: every value differs")
     return Column(name, "categorical")
 
 
@@ -95,7 +97,7 @@ def _fit_levels(name: str, column: pd.Series) -> Column:
     from sklearn.preprocessing import OneHotEncoder
 
     present = column.notna()
-    text = column[present].map(as_text).to_numpy(dtype=object).reshape(-1, 1)
+    text = text_cells(column[present])[0].to_numpy(dtype=object).reshape(-1, 1)
     encoder = OneHotEncoder(
         min_frequency=min_frequency(len(text)),
         max_categories=MAX_LEVELS,

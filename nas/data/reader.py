@@ -87,6 +87,10 @@ def typed(cells: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for name in cells.columns:
         column = cells[name]
+        sample = column.dropna().iloc[:100]  # text shows at once; to_numeric is slow on it
+        if pd.to_numeric(sample, errors="coerce").isna().any():
+            out[name] = column.astype(object)
+            continue
         numbers = pd.to_numeric(column, errors="coerce")
         if numbers.isna().equals(column.isna()):
             values = numbers.to_numpy(np.float64)

@@ -56,6 +56,7 @@ NA_MARKERS = frozenset(
         "null",
     }
 )
+_NA_LIST = sorted(NA_MARKERS)
 ROLES = ("numeric", "boolean", "date", "categorical", "dropped")
 NUMBER_ROLES = ("numeric", "boolean", "date")
 FORMAT_VERSION = 1
@@ -90,6 +91,17 @@ def as_text(value: Any) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def text_cells(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The cells as stripped text (NaN where missing) and the missing mask; vectorized for
+    a column of text (the reader's, a DataFrame's), cell by cell for mixed JSON values."""
+    if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        text = cells.astype(object).str.strip()
+    else:
+        text = cells.map(lambda v: None if is_missing(v) else as_text(v)).astype(object)
+    missing = (text.isna() | text.isin(_NA_LIST)).to_numpy(bool)
+    return text.where(~missing), missing
 
 
 @dataclass(frozen=True)
@@ -235,8 +247,7 @@ def numbers_of(column: Column, cells: pd.Series) -> tuple[np.ndarray, np.ndarray
         values = cells.to_numpy(np.float64, na_value=np.nan)
         missing = np.isnan(values)
     else:
-        missing = cells.map(is_missing).to_numpy(bool)
-        text = cells.map(lambda v: v.strip() if isinstance(v, str) else v).where(~missing)
+        text, missing = text_cells(cells)
         values = pd.to_numeric(text, errors="coerce").to_numpy(np.float64)
         bad = np.isnan(values) & ~missing
         if bad.any():
@@ -251,14 +262,13 @@ def numbers_of(column: Column, cells: pd.Series) -> tuple[np.ndarray, np.ndarray
 
 def _flags(column: Column, cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     false, true = (level.lower() for level in column.levels)
-    text = cells.map(lambda v: None if is_missing(v) else as_text(v).lower())
+    text = text_cells(cells)[0].str.lower().to_numpy(object)
     values = np.where(text == true, 1.0, np.where(text == false, 0.0, np.nan))
     return values, np.isnan(values)  # an unseen value counts as missing
 
 
 def _days(column: Column, cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    missing = cells.map(is_missing).to_numpy(bool)
-    text = cells.map(lambda v: None if is_missing(v) else as_text(v))
+    text, missing = text_cells(cells)
     stamps = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
     values = ((stamps - _EPOCH) / pd.Timedelta(days=1)).to_numpy(np.float64, na_value=np.nan)
     bad = np.isnan(values) & ~missing
@@ -285,11 +295,9 @@ def _one_hot(column: Column, cells: pd.Series) -> np.ndarray:
     width = len(column.levels) + bool(column.infrequent)
     index = {level: j for j, level in enumerate(column.levels)}
     other = len(column.levels) if column.infrequent else -1  # unseen and rare levels
-    missing = cells.map(is_missing).to_numpy(bool)
-    codes = np.array(
-        [-1 if gap else index.get(as_text(v), other) for v, gap in zip(cells, missing)],
-        dtype=np.int64,
-    )
+    text, missing = text_cells(cells)
+    codes = text.map(index).fillna(other).to_numpy(np.int64)
+    codes[missing] = -1
     out = np.zeros((len(cells), width + column.indicator))
     hit = codes >= 0
     out[np.flatnonzero(hit), codes[hit]] = 1.0

@@ -32,7 +32,7 @@ def test_roles_are_inferred_from_the_columns() -> None:
     pre = fit_preprocessing(_frame(), target="species")
     roles = {c.name: (c.role, c.reason) for c in pre.columns}
     assert roles == {
-        "id": ("dropped", "an ID (every value differs)"),
+        "id": ("dropped", "ID-like: every value differs"),
         "island": ("categorical", None),
         "bill": ("numeric", None),
         "sex": ("boolean", None),

@@ -14,7 +14,7 @@ from nas.nn.tabular import Column
 
 PRE = Preprocessing(
     (
-        Column("id", "dropped", reason="an ID (every value differs)"),
+        Column("id", "dropped", reason="ID-like: every value differs"),
         Column(
             "island",
             "categorical",
