@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 
 from nas.nn import TabularModel, load
+from nas.search import load_problem
+from nas.spec import JobSpec
 from nas_cli.main import main
 from tests.api.conftest import fast_settings
 from tests.api.util import start_server, submit, wait_job
@@ -204,6 +206,23 @@ def test_test_fraction_zero_keeps_every_row_for_the_search_and_refit(
     meta = client.get(f"/jobs/{job['id']}/model/meta").json()
     assert meta["refit"] is True and meta["test_metric"] is None
     assert client.get(f"/jobs/{job['id']}/leaderboard").status_code == 200
+
+
+def test_refused_options_on_a_stored_data_set_refuse_the_job(client: httpx.Client) -> None:
+    spec = {"dataset": {"id": _upload(client)["id"], "missing": "refuse"}}
+    r = client.post("/jobs", json=spec)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "dataset"
+    assert "missing value in column 'bill_length_mm', row 7" in r.json()["message"]
+
+
+def test_without_test_rows_the_search_splits_every_row_in_two(tmp_path: Path) -> None:
+    csv = tmp_path / "penguins.csv"
+    csv.write_bytes(penguins_csv())
+    spec = JobSpec.model_validate(
+        {"dataset": {"csv": str(csv), "target": "species", "test_fraction": 0}}
+    )
+    data = load_problem(spec).data
+    assert len(data.y_test) == 0 and len(data.y_train) + len(data.y_val) == 150
 
 
 def test_nas_run_on_the_same_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

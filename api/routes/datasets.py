@@ -6,6 +6,8 @@ task, and why when it was inferred; each job fits that preprocessing on its trai
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Annotated
 
 import numpy as np
@@ -27,17 +29,33 @@ CATEGORICAL = (
 MISSING = "missing cells: auto (imputed, with an indicator; 'impute' is its old name) or refuse"
 
 
-def _detail(row: db.Dataset, data: Dataset, columns: list[dict] | None = None) -> dict:
+def _described(data: Dataset, columns: list[dict] | None = None) -> dict:
     classes = None
     if data.task == "classification":
         classes = [str(c) for c in np.unique(data.y)]
-    fields = DatasetOut.model_validate(row).model_dump()
-    return fields | {
+    return {
         "feature_names": list(data.feature_names),
         "classes": classes,
         "target": data.target,
         "columns": describe_columns(data) if columns is None else columns,
     }
+
+
+_DESCRIBED: OrderedDict[str, dict] = OrderedDict()  # by sha256; the payload is not kept
+_DESCRIBED_MAX = 32
+_DESCRIBED_LOCK = threading.Lock()
+
+
+def _stored(row: db.Dataset) -> dict:
+    """A stored data set's description: read and previewed once (seconds on a big table)."""
+    found = _DESCRIBED.get(row.sha256)
+    if found is None:
+        found = _described(from_npz(row.payload))
+        with _DESCRIBED_LOCK:  # routes run in a thread pool
+            _DESCRIBED[row.sha256] = found
+            while len(_DESCRIBED) > _DESCRIBED_MAX:
+                _DESCRIBED.popitem(last=False)
+    return found
 
 
 async def _read_limited(upload: UploadFile, limit: int) -> bytes:
@@ -76,7 +94,7 @@ async def upload_dataset(
         )
     except ValueError as exc:
         raise ApiError(422, str(exc), "file") from None
-    npz = to_npz(data)
+    npz = await run_in_threadpool(to_npz, data)
     row = await run_in_threadpool(
         db.add_dataset,
         session,
@@ -87,7 +105,8 @@ async def upload_dataset(
         n_features=data.n_features,
         payload=npz,
     )
-    return _detail(row, data, report.columns) | {"task_inferred": report.task_note}
+    fields = DatasetOut.model_validate(row).model_dump()
+    return fields | _described(data, report.columns) | {"task_inferred": report.task_note}
 
 
 @router.get("", response_model=Page[DatasetOut])
@@ -105,4 +124,5 @@ def get_dataset(session: SessionDep, dataset_id: DatasetId) -> dict:
     row = db.get_dataset(session, dataset_id)
     if row is None:
         raise not_found("data set", dataset_id, "dataset_id")
-    return _detail(row, from_npz(row.payload))
+    fields = DatasetOut.model_validate(row).model_dump()
+    return fields | _stored(row)

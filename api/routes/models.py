@@ -210,8 +210,8 @@ class _Rows:
 def _flag(value: Any) -> bool:
     text = str(value).strip().lower()
     if text not in ("true", "false", "1", "0", ""):
-        raise ApiError(422, f"probabilities must be true or false; got {str(value)[:50]!r}",
-                       "probabilities")  # fmt: skip
+        message = f"probabilities must be true or false; got {str(value)[:50]!r}"
+        raise ApiError(422, message, "probabilities")
     return text in ("true", "1")
 
 
@@ -267,20 +267,24 @@ async def predict(
     if body is not None and len(body.rows) > settings.max_predict_rows:
         limit = f"at most {settings.max_predict_rows} rows per call (NAS_MAX_PREDICT_ROWS)"
         raise ApiError(413, limit, "rows")
-    job, trial, model = await run_in_threadpool(_best, session, job_id)
-    loaded = _model(trial.id, model.payload)
-    preprocessing = await run_in_threadpool(_preprocessing, session, job, loaded)
+    trial_id, estimator, preprocessing = await run_in_threadpool(_served, session, job_id)
     rows = _json_rows(body, preprocessing.input_columns) if body else None
     if rows is None:
         rows = await _csv_rows(request, settings)
         if len(rows.frame) > settings.max_predict_rows:
             limit = f"at most {settings.max_predict_rows} rows per call (NAS_MAX_PREDICT_ROWS)"
             raise ApiError(413, limit, "file")
-    out = await run_in_threadpool(_predictions, _estimator(trial.id, model.payload),
-                                  preprocessing, rows, trial.id)  # fmt: skip
+    out = await run_in_threadpool(_predictions, estimator, preprocessing, rows, trial_id)
     if CSV in request.headers.get("accept", ""):
         return Response(_as_csv(out), media_type=CSV)
     return out
+
+
+def _served(session: Session, job_id: int) -> tuple[int, Any, Preprocessing]:
+    """The best trial's id, its network, and how raw rows reach it (loads the model once)."""
+    job, trial, model = _best(session, job_id)
+    loaded = _model(trial.id, model.payload)
+    return trial.id, _estimator(trial.id, model.payload), _preprocessing(session, job, loaded)
 
 
 def _predictions(

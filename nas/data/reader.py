@@ -70,15 +70,15 @@ def _header(cells: list[str]) -> list[str]:
     return header
 
 
-def read_rows(payload: bytes, *, min_rows: int = 1) -> pd.DataFrame:
+def read_rows(payload: bytes) -> pd.DataFrame:
     """A CSV's rows as raw cells: text stripped of spaces, None where missing."""
     raw = _parse(_text(payload))
     header = _header(list(raw.iloc[0]))
     body = raw.iloc[1:].apply(lambda column: column.str.strip())
     body = body.mask(body.isin(sorted(NA_MARKERS)), None)
     body = body[body.notna().any(axis=1)]  # rows with no cell at all (",,,") are not rows
-    if len(body) < min_rows:
-        raise DataError(f"at least {min_rows} data rows are needed; got {len(body)}")
+    if body.empty:
+        raise DataError("the file has a header row but no data rows")
     return pd.DataFrame(body.to_numpy(object), columns=header)
 
 

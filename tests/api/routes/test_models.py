@@ -102,7 +102,7 @@ def test_predict_takes_a_csv_file_and_answers_csv_when_asked(
     [
         (None, {"probabilities": "true"}, 422, "CSV file in the form field 'file'"),
         ({"file": ("r.csv", b"\xff\xfe\x00\x01", "text/csv")}, {}, 422, "not UTF-8"),
-        ({"file": ("r.csv", b"a,b\n", "text/csv")}, {}, 422, "at least 1 data rows"),
+        ({"file": ("r.csv", b"a,b\n", "text/csv")}, {}, 422, "no data rows"),
         ({"file": ("r.csv", b"x\n1\n", "text/csv")}, {"probabilities": "yes"}, 422, "true or"),
         ({"file": ("r.csv", b"beak\n1\n", "text/csv")}, {}, 422, "column 'beak'"),
         ({"file": ("r.csv", b"sepal length (cm)\n5\n", "text/csv")}, {}, 422, "absent"),
