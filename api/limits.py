@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from api.config import Settings
 from api.errors import ApiError
 from nas import store as db
-from nas.data import from_npz, split
+from nas.data import DataError, check_refusals, from_npz, split_rows
 from nas.spec import JobSpec
 
 
@@ -40,7 +40,11 @@ def check_limits(spec: JobSpec, settings: Settings, session: Session) -> None:
         data = from_npz(row.payload)
         if ds.task is not None and ds.task != data.task:
             raise _refuse("dataset.task", f"data set {ds.id} was stored as {data.task}")
-        try:  # a data set too small or too unbalanced to split fails here, not in the runner
-            split(data, spec.seed, ds.test_fraction, ds.val_fraction)
+        try:  # refused options, or too small or unbalanced to split: here, not in the runner
+            check_refusals(data, ds.categorical, ds.missing, "set dataset.{option}: auto")
+        except DataError as exc:
+            raise _refuse("dataset", f"data set {ds.id}: {exc}") from None
+        try:
+            split_rows(data.y, data.task, spec.seed, ds.test_fraction, ds.val_fraction)
         except ValueError as exc:
             raise _refuse("dataset", f"data set {ds.id} cannot be split: {exc}") from None

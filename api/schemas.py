@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator
 
@@ -34,16 +34,31 @@ class DatasetOut(_FromRow):
     created: datetime
 
 
+class ColumnOut(BaseModel):
+    """A raw column and what a job's preprocessing makes of it (nas.nn.tabular's roles)."""
+
+    name: str
+    kind: str = Field(description="number or text, as read")
+    role: str = Field(description="numeric, boolean, date, categorical or dropped")
+    missing: int = Field(description="missing cells")
+    levels: list[str] | None = Field(None, description="categorical: frequent levels")
+    infrequent: int | None = Field(None, description="categorical: rare levels grouped")
+    reason: str | None = Field(None, description="dropped: why")
+
+
 class DatasetDetail(DatasetOut):
-    feature_names: list[str]
+    feature_names: list[str] = Field(description="the raw feature columns, in file order")
     classes: list[str] | None = Field(None, description="class labels (classification)")
+    target: str | None = None
+    columns: list[ColumnOut] = Field(
+        default_factory=list,
+        description="each feature column's role, inferred from all rows (a preview: each "
+        "job fits its preprocessing on its own training rows)",
+    )
 
 
 class DatasetCreated(DatasetDetail):
-    onehot: dict[str, list[str]] = Field(
-        default_factory=dict, description="categorical columns and the levels they became"
-    )
-    imputed: dict[str, int] = Field(default_factory=dict, description="cells filled per column")
+    task_inferred: str | None = Field(None, description="why the task was inferred, when it was")
 
 
 class JobCreated(BaseModel):
@@ -154,7 +169,15 @@ class ModelMeta(BaseModel):
     estimator: str
     n_features_in: int
     classes: list[Any] | None
-    feature_names: list[str] | None
+    feature_names: list[str] | None = Field(description="the network's input columns")
+    input_columns: list[str] = Field(
+        default_factory=list,
+        description="the raw columns a row holds, in order (rows sent as lists follow it)",
+    )
+    preprocessing: dict[str, Any] | None = Field(
+        None,
+        description="a model trained on a table: each raw column's fitted role (nas.nn.tabular)",
+    )
     format_version: int
     size_bytes: int
 
@@ -175,12 +198,16 @@ class NetworkPicture(BaseModel):
     max_abs_weight: float
 
 
+Cell = FiniteFloat | bool | Annotated[str, Field(max_length=10_000)] | None
+
+
 class PredictIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rows: list[list[FiniteFloat]] | list[dict[str, FiniteFloat]] = Field(
+    rows: list[list[Cell]] | list[dict[str, Cell]] = Field(
         min_length=1,
-        description="feature rows: lists in feature order, or objects keyed by feature name",
+        description="raw rows: objects keyed by column name (strings, numbers, null for a "
+        "missing cell), or lists in the order of the model's input_columns",
     )
     probabilities: bool = Field(False, description="classification: add class probabilities")
 

@@ -27,14 +27,29 @@ class _Spec(BaseModel):
 
 class DataSpec(_Spec):
     """A built-in or synthetic data set by name, a CSV file with its target column, or a
-    data set stored in the store (uploaded through the API) by id."""
+    data set stored in the store (uploaded through the API) by id.
+
+    A CSV's text columns are one-hot encoded and its missing cells imputed (with a
+    missing-indicator column), fitted on the job's training rows (nas.data.preprocess);
+    `refuse` makes either a refusal instead. test_fraction 0 keeps no test rows, for a
+    user who holds out their own: the search splits train / validation only and the refit
+    trains on every row.
+    """
 
     name: str | None = Field(None, description="built-in or synthetic data set")
     csv: str | None = Field(None, description="path of a CSV file with a header row")
     id: int | None = Field(None, ge=1, le=2**31 - 1, description="a stored data set's id")
     target: str | None = Field(None, description="the CSV's target column")
-    task: Literal["classification", "regression"] | None = None
-    test_fraction: float = Field(0.2, gt=0.0, lt=0.5)
+    task: Literal["classification", "regression"] | None = Field(
+        None, description="inferred from the target when not given (and reported)"
+    )
+    categorical: Literal["auto", "refuse"] = Field(
+        "auto", description="text columns: auto (one-hot, rare levels grouped) or refuse"
+    )
+    missing: Literal["auto", "refuse"] = Field(
+        "auto", description="missing cells: auto (imputed, with an indicator column) or refuse"
+    )
+    test_fraction: float = Field(0.2, ge=0.0, lt=0.5, description="0: no test rows")
     val_fraction: float = Field(0.2, gt=0.0, lt=0.5)
 
     @model_validator(mode="after")
@@ -52,12 +67,15 @@ class DataSpec(_Spec):
         return self
 
     @property
-    def resolved_task(self) -> str:
+    def resolved_task(self) -> str | None:
+        """The task when known before reading the data (None: inferred from the target)."""
         if self.task:
             return self.task
         if self.name in BUILTINS:
             return BUILTINS[self.name]
-        return "classification"
+        if self.name in SYNTHETIC:
+            return "classification"
+        return None
 
 
 class StoppingSpec(_Spec):

@@ -22,6 +22,23 @@ def make_executor(spec: JobSpec, problem: Problem, *, ray_address: str | None = 
     return ray_executor(spec, problem, ray_address)
 
 
+def data_lines(problem: Problem) -> list[str]:
+    """The task (and why, when inferred) and what the preprocessing made of each column."""
+    task = "classification" if problem.classification else "regression"
+    lines = [f"task: {task}" + (f" (inferred: {problem.task_note})" if problem.task_note else "")]
+    if problem.preprocessing is not None:
+        roles = []
+        for c in problem.preprocessing.columns:
+            detail = c.reason or (f"{len(c.levels)} levels" if c.role == "categorical" else "")
+            detail += ", +missing" if c.indicator else ""
+            roles.append(f"{c.name} {c.role}" + (f" ({detail.strip(', ')})" if detail else ""))
+        lines.append(
+            f"columns (fitted on the training rows, {problem.n_features} inputs): "
+            + "; ".join(roles)
+        )
+    return lines
+
+
 def close_claimed(store: db.Store, job_id: int, runner: str, exc: BaseException) -> None:
     """Mark a job this process claimed as failed (cancelled on Ctrl-C) with the error."""
     status = "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed"
@@ -47,13 +64,16 @@ def run_batch(
     problem = load_problem(spec, store)  # DataError before the job exists: nothing is left
     runner = f"{socket.gethostname()}:cli"
     job_id = submit_and_claim(store, spec, runner)
+    d = problem.data
     print(
-        f"job {job_id}: {spec.name} on {spec.dataset.name or spec.dataset.csv} "
-        f"({problem.data.X_train.shape[0]} train rows), searcher {spec.searcher}, "
+        f"job {job_id}: {spec.name} on {problem.name} ({len(d.y_train)} train, "
+        f"{len(d.y_val)} validation, {len(d.y_test)} test rows), searcher {spec.searcher}, "
         f"stopping {spec.stopping.policy}, seed {spec.seed}, executor {spec.executor}"
         + (f" ({spec.parallelism} workers)" if spec.executor == "ray" else ""),
         file=sys.stderr,
     )
+    for line in data_lines(problem):
+        print(line, file=sys.stderr)
     progress = ProgressLine()
     try:
         executor = make_executor(spec, problem, ray_address=ray_address)
@@ -79,7 +99,7 @@ def run_batch(
                 top, "leaderboard (validation metric; test metric reported, never used to choose)"
             )
         )
-        refit = refit_line(top[:1])
+        refit = refit_line(top[:1], test_rows=spec.dataset.test_fraction > 0)
         if refit:
             print(refit)
         if spec.two_objectives:

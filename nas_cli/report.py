@@ -73,10 +73,17 @@ def table(trials: Sequence[Trial], title: str) -> str:
     return "\n".join(lines)
 
 
-def refit_line(trials: Sequence[Trial]) -> str | None:
-    """What the refit (spec.refit) gave, for the trial that has one; None without."""
+def refit_line(trials: Sequence[Trial], test_rows: bool = True) -> str | None:
+    """What the refit (spec.refit) gave, for the trial that has one; None without.
+    Without test rows (test_fraction 0) there is no test metric to tell a divergence by."""
     for t in trials:
         if t.refit_epochs is not None:
+            if not test_rows:
+                return (
+                    f"refit: trial {t.number} retrained on every row (train + validation) for "
+                    f"{t.refit_epochs} epochs; no test rows (test_fraction 0): test it on "
+                    "your own hold-out"
+                )
             if t.refit_test_metric is None:
                 return (
                     f"refit: trial {t.number} diverged on train + validation rows; kept as searched"

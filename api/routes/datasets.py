@@ -1,7 +1,13 @@
-"""Data sets: CSV upload (validated, encoded, stored as npz), list, and one by id."""
+"""Data sets: CSV upload (read, checked, stored as raw columns in npz), list, one by id.
+
+The answer says what a job will make of each column (its role, levels, gaps) and the
+task, and why when it was inferred; each job fits that preprocessing on its training rows.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Annotated
 
 import numpy as np
@@ -13,18 +19,43 @@ from api.errors import ApiError, not_found
 from api.schemas import DatasetCreated, DatasetDetail, DatasetOut, Page
 from nas import store as db
 from nas.data import Dataset, from_npz, to_npz
-from nas.data.ingest import Categorical, Missing, Task, read_csv
+from nas.data.ingest import Categorical, Missing, Task, describe_columns, read_csv
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 CHUNK = 1 << 20
+CATEGORICAL = (
+    "text columns: auto (one-hot, rare levels grouped; 'onehot' is its old name) or refuse"
+)
+MISSING = "missing cells: auto (imputed, with an indicator; 'impute' is its old name) or refuse"
 
 
-def _detail(row: db.Dataset, data: Dataset) -> dict:
+def _described(data: Dataset, columns: list[dict] | None = None) -> dict:
     classes = None
     if data.task == "classification":
         classes = [str(c) for c in np.unique(data.y)]
-    fields = DatasetOut.model_validate(row).model_dump()
-    return fields | {"feature_names": list(data.feature_names), "classes": classes}
+    return {
+        "feature_names": list(data.feature_names),
+        "classes": classes,
+        "target": data.target,
+        "columns": describe_columns(data) if columns is None else columns,
+    }
+
+
+_DESCRIBED: OrderedDict[str, dict] = OrderedDict()  # by sha256; the payload is not kept
+_DESCRIBED_MAX = 32
+_DESCRIBED_LOCK = threading.Lock()
+
+
+def _stored(row: db.Dataset) -> dict:
+    """A stored data set's description: read and previewed once (seconds on a big table)."""
+    found = _DESCRIBED.get(row.sha256)
+    if found is None:
+        found = _described(from_npz(row.payload))
+        with _DESCRIBED_LOCK:  # routes run in a thread pool
+            _DESCRIBED[row.sha256] = found
+            while len(_DESCRIBED) > _DESCRIBED_MAX:
+                _DESCRIBED.popitem(last=False)
+    return found
 
 
 async def _read_limited(upload: UploadFile, limit: int) -> bytes:
@@ -45,9 +76,9 @@ async def upload_dataset(
     file: Annotated[UploadFile, File(description="CSV with a header row")],
     target: Annotated[str, Form(min_length=1, max_length=200, description="target column")],
     name: Annotated[str | None, Form(max_length=200)] = None,
-    task: Annotated[Task, Form()] = "auto",
-    categorical: Annotated[Categorical, Form(description="onehot or refuse")] = "refuse",
-    missing: Annotated[Missing, Form(description="refuse or impute")] = "refuse",
+    task: Annotated[Task, Form(description="auto: inferred from the target")] = "auto",
+    categorical: Annotated[Categorical, Form(description=CATEGORICAL)] = "auto",
+    missing: Annotated[Missing, Form(description=MISSING)] = "auto",
 ) -> dict:
     payload = await _read_limited(file, settings.max_upload_bytes)
     label = name or (file.filename or "upload").removesuffix(".csv")[:200] or "upload"
@@ -63,7 +94,7 @@ async def upload_dataset(
         )
     except ValueError as exc:
         raise ApiError(422, str(exc), "file") from None
-    npz = to_npz(data)
+    npz = await run_in_threadpool(to_npz, data)
     row = await run_in_threadpool(
         db.add_dataset,
         session,
@@ -74,7 +105,8 @@ async def upload_dataset(
         n_features=data.n_features,
         payload=npz,
     )
-    return _detail(row, data) | {"onehot": report.onehot, "imputed": report.imputed}
+    fields = DatasetOut.model_validate(row).model_dump()
+    return fields | _described(data, report.columns) | {"task_inferred": report.task_note}
 
 
 @router.get("", response_model=Page[DatasetOut])
@@ -92,4 +124,5 @@ def get_dataset(session: SessionDep, dataset_id: DatasetId) -> dict:
     row = db.get_dataset(session, dataset_id)
     if row is None:
         raise not_found("data set", dataset_id, "dataset_id")
-    return _detail(row, from_npz(row.payload))
+    fields = DatasetOut.model_validate(row).model_dump()
+    return fields | _stored(row)

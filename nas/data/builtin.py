@@ -30,9 +30,8 @@ def load_builtin(name: str, seed: int = 0) -> Dataset:
 
     bunch = getattr(datasets, f"load_{name}")()
     names = tuple(str(f) for f in getattr(bunch, "feature_names", range(bunch.data.shape[1])))
-    return Dataset(
-        name, np.asarray(bunch.data, np.float64), np.asarray(bunch.target), BUILTINS[name], names
-    )
+    X, y = np.asarray(bunch.data, np.float64), np.asarray(bunch.target)
+    return Dataset.from_arrays(name, X, y, BUILTINS[name], names)
 
 
 def synthetic(name: str, seed: int, n: int = SYNTHETIC_ROWS, noise: float = 0.1) -> Dataset:
@@ -55,4 +54,4 @@ def synthetic(name: str, seed: int, n: int = SYNTHETIC_ROWS, noise: float = 0.1)
         X += rng.normal(0, noise / 4, X.shape)
     else:
         raise ValueError(f"synthetic dataset must be one of {list(SYNTHETIC)}; got {name!r}")
-    return Dataset(name, np.asarray(X, np.float64), np.asarray(y), "classification", ("x0", "x1"))
+    return Dataset.from_arrays(name, X, np.asarray(y), "classification", ("x0", "x1"))

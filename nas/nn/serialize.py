@@ -3,7 +3,9 @@
 A model file may come from anyone (an upload, a shared store), and unpickling runs code.
 Arrays are read with allow_pickle=False; everything else is JSON. Loading rebuilds the
 network from its recorded shape and copies the saved parameters in bit for bit, so a
-loaded model predicts exactly as the saved one did.
+loaded model predicts exactly as the saved one did. A model trained on a table carries its
+fitted preprocessing (nas.nn.tabular, JSON) beside the network and loads as a TabularModel,
+which predicts from raw rows.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import numpy as np
 
 from nas.nn.estimators import MLPClassifier, MLPRegressor, _BaseMLP
 from nas.nn.scaling import Scaler
+from nas.nn.tabular import Preprocessing, TabularModel
 
 FORMAT_VERSION = 1
+PREPROCESSING = "preprocessing"  # the npz member holding a TabularModel's preprocessing JSON
 _CLASSES: dict[str, type[_BaseMLP]] = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
 
 
@@ -30,8 +34,17 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def save(model: _BaseMLP, file: str | Path | IO[bytes]) -> None:
-    """Write a fitted MLPClassifier or MLPRegressor to a path or binary file object."""
+def save(model: _BaseMLP | TabularModel, file: str | Path | IO[bytes]) -> None:
+    """Write a fitted MLPClassifier, MLPRegressor or TabularModel to a path or binary file."""
+    if isinstance(model, TabularModel):
+        arrays = _arrays(model.estimator)
+        arrays[PREPROCESSING] = np.array(model.preprocessing.to_json())
+    else:
+        arrays = _arrays(model)
+    np.savez(file, allow_pickle=False, **arrays)
+
+
+def _arrays(model: _BaseMLP) -> dict[str, np.ndarray]:
     trainer = model._fitted()
     net = trainer.net
     arrays: dict[str, np.ndarray] = {"params": net.params}
@@ -56,13 +69,34 @@ def save(model: _BaseMLP, file: str | Path | IO[bytes]) -> None:
         "y_is_1d": getattr(model, "_y_is_1d", None),
     }
     arrays["meta"] = np.array(json.dumps(meta))
-    np.savez(file, allow_pickle=False, **arrays)
+    return arrays
 
 
-def load(file: str | Path | IO[bytes]) -> _BaseMLP:
-    """Rebuild a fitted estimator saved by save()."""
+def load(file: str | Path | IO[bytes]) -> _BaseMLP | TabularModel:
+    """Rebuild what save() wrote: the estimator, or a TabularModel (raw rows in) when the
+    file carries its preprocessing."""
     with np.load(file, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
+    preprocessing = arrays.pop(PREPROCESSING, None)
+    model = _estimator(arrays)
+    if preprocessing is None:
+        return model
+    return TabularModel(Preprocessing.from_json(str(preprocessing)), model)
+
+
+def with_preprocessing(payload: bytes, preprocessing: Preprocessing | None) -> bytes:
+    """A saved estimator's bytes with `preprocessing` beside it (unchanged for None)."""
+    if preprocessing is None:
+        return payload
+    with np.load(io.BytesIO(payload), allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays[PREPROCESSING] = np.array(preprocessing.to_json())
+    buf = io.BytesIO()
+    np.savez(buf, allow_pickle=False, **arrays)
+    return buf.getvalue()
+
+
+def _estimator(arrays: dict[str, np.ndarray]) -> _BaseMLP:
     meta = json.loads(str(arrays.pop("meta")))
     if meta.get("format_version") != FORMAT_VERSION:
         raise ValueError(f"unsupported model format_version {meta.get('format_version')!r}")
@@ -95,11 +129,11 @@ def load(file: str | Path | IO[bytes]) -> _BaseMLP:
     return model
 
 
-def to_bytes(model: _BaseMLP) -> bytes:
+def to_bytes(model: _BaseMLP | TabularModel) -> bytes:
     buf = io.BytesIO()
     save(model, buf)
     return buf.getvalue()
 
 
-def from_bytes(payload: bytes) -> _BaseMLP:
+def from_bytes(payload: bytes) -> _BaseMLP | TabularModel:
     return load(io.BytesIO(payload))

@@ -300,7 +300,10 @@ class SearchDriver:
             )
             if payload is not None:
                 db.save_model(
-                    s, a.trial_id, payload, meta={"number": a.number, "val_metric": value}
+                    s,
+                    a.trial_id,
+                    self.problem.package(payload),  # with the job's preprocessing
+                    meta={"number": a.number, "val_metric": value},
                 )
         if status == "finished":
             self.finished.add(a.number)
@@ -361,7 +364,7 @@ class SearchDriver:
                 trial_id,
                 epochs=outcome.epochs,
                 test_metric=outcome.test_metric,
-                payload=None if outcome.test_metric is None else outcome.model,
+                payload=None if outcome.diverged else self.problem.package(outcome.model),
                 meta=meta | {"rows": "train+validation"},
             )
 

@@ -27,8 +27,9 @@ from nas.space import Candidate
 @dataclass(frozen=True)
 class RefitOutcome:
     epochs: int
-    test_metric: float | None  # None when the refit diverged
+    test_metric: float | None  # None when the refit diverged, or there are no test rows
     model: bytes
+    diverged: bool = False
 
 
 def best_epoch(curve: Sequence[float | None]) -> int:
@@ -54,6 +55,6 @@ def refit(
     with warnings.catch_warnings():  # a diverged refit is reported by its missing score
         warnings.simplefilter("ignore", DivergenceWarning)
         model.fit(X, y)
-    score = float(model.score(data.X_test, data.y_test))
-    diverged = model.status_ == "diverged" or not math.isfinite(score)
-    return RefitOutcome(epochs, None if diverged else score, to_bytes(model))
+    score = float(model.score(data.X_test, data.y_test)) if len(data.y_test) else None
+    diverged = model.status_ == "diverged" or (score is not None and not math.isfinite(score))
+    return RefitOutcome(epochs, None if diverged else score, to_bytes(model), diverged)

@@ -8,6 +8,7 @@ and at the end scores the test rows and hands back the model as npz bytes.
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 import warnings
@@ -131,8 +132,8 @@ class TrialTrainer:
         if self.epochs_done == 0:
             return TrialOutcome(self.task.number, None, None)
         d = self.data
-        score = float(self.model.score(d.X_test, d.y_test))
-        return TrialOutcome(
+        score = float(self.model.score(d.X_test, d.y_test)) if len(d.y_test) else math.nan
+        return TrialOutcome(  # no test rows (test_fraction 0): no test metric
             self.task.number,
             score if np.isfinite(score) else None,
             to_bytes(self.model) if keep_model else None,

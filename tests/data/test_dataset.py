@@ -1,7 +1,11 @@
+import io
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from nas.data import BUILTINS, load_builtin, load_csv, split
+from nas.data import BUILTINS, DataError, Dataset, from_npz, load_builtin, load_csv, split, to_npz
 from nas_cli.main import main
 
 
@@ -22,14 +26,38 @@ def test_unknown_builtin_is_refused():
 
 def test_csv_with_named_target(tmp_path):
     path = tmp_path / "toy.csv"
-    path.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n")
+    path.write_text("a,b,label\n" + "".join(f"{i},{i + 1},{'xy'[i % 2]}\n" for i in range(12)))
     data = load_csv(path, "label")
-    assert data.X.tolist() == [[1, 2], [3, 4], [5, 6]] and data.y.tolist() == ["x", "y", "x"]
-    with pytest.raises(ValueError, match="target column 'c' is not in the CSV header"):
+    assert data.X[:2].tolist() == [[0, 1], [1, 2]] and data.y[:3].tolist() == ["x", "y", "x"]
+    assert data.task == "classification" and data.task_note == "target 'label' holds text"
+    with pytest.raises(DataError, match="target column 'c' is not in the CSV header"):
         load_csv(path, "c")
-    path.write_text("a,b,label\n1,,x\n3,4,y\n")
-    with pytest.raises(ValueError, match="column 'b', row 2"):
-        load_csv(path, "label")
+    with pytest.raises(DataError, match="cannot read"):
+        load_csv(tmp_path / "absent.csv", "label")
+
+
+def test_split_without_test_rows_keeps_every_row_for_train_and_validation():
+    data = load_builtin("iris")
+    parts = split(data, seed=0, test_fraction=0.0)
+    assert len(parts.y_test) == 0 and parts.X_test.shape == (0, 4)
+    assert len(parts.y_train) + len(parts.y_val) == data.n_rows
+    assert len(parts.y_val) == pytest.approx(0.2 * data.n_rows, abs=1)
+
+
+def test_stored_data_sets_keep_raw_columns_and_old_payloads_still_read():
+    frame = pd.DataFrame(
+        {"size": [1.0, np.nan, 3.0], "colour": ["red", None, "None"]},
+    )
+    data = Dataset("mixed", frame, np.array(["a", "b", "a"]), "classification", "kind")
+    back = from_npz(to_npz(data))
+    assert back.features.equals(frame) and back.target == "kind"
+    assert back.features["colour"].tolist() == ["red", None, "None"]  # "None" is a category
+    iris = load_builtin("iris")  # the format uploads had before raw columns were kept
+    meta = {"name": "old", "task": "classification", "feature_names": ["a", "b", "c", "d"]}
+    buf = io.BytesIO()
+    np.savez(buf, X=iris.X, y=iris.y, meta=np.array(json.dumps(meta)))
+    old = from_npz(buf.getvalue())
+    assert np.array_equal(old.X, iris.X) and old.feature_names == ("a", "b", "c", "d")
 
 
 def test_demo_trains_saves_and_reloads(tmp_path, capsys, monkeypatch):

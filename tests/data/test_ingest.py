@@ -1,11 +1,11 @@
-"""CSV ingest: numbers, one-hot categoricals, imputed or refused gaps, the task inferred."""
+"""CSV uploads: raw columns kept, each column's role previewed, `refuse` still available."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from nas.data import from_npz, to_npz
+from nas.data import DataError, from_npz, to_npz
 from nas.data.ingest import read_csv
 
 
@@ -13,53 +13,32 @@ def _csv(*rows: str) -> bytes:
     return "\n".join(rows).encode()
 
 
-BASE = ["a,b,kind,y"] + [f"{i},{i * 0.5},{'xy'[i % 2]},{'pq'[i % 3 == 0]}" for i in range(12)]
+BASE = ["a,b,kind,y"] + [f"{i},{i * 0.5},{'xyz'[i % 3]},{'pq'[i % 3 == 0]}" for i in range(12)]
 
 
-def test_numeric_features_and_label_target() -> None:
-    data, report = read_csv(_csv(*BASE), target="y", categorical="onehot")
-    assert data.task == "classification" and data.X.shape == (12, 4)
-    assert data.feature_names == ("a", "b", "kind=x", "kind=y")
-    assert report.onehot == {"kind": ["x", "y"]} and report.imputed == {}
-    assert set(data.y) == {"p", "q"}
-
-
-def test_npz_round_trip_keeps_everything() -> None:
-    data, _ = read_csv(_csv(*BASE), target="y", categorical="onehot")
-    back = from_npz(to_npz(data))
-    assert np.array_equal(back.X, data.X) and np.array_equal(back.y, data.y)
-    assert back.feature_names == data.feature_names and back.task == data.task
-
-
-def test_task_inferred_from_the_target() -> None:
-    rows = ["x,t"] + [f"{i},{i * 1.5 + 0.25}" for i in range(12)]
-    assert read_csv(_csv(*rows), target="t")[0].task == "regression"
-    rows = ["x,t"] + [f"{i},{i % 3}" for i in range(12)]
-    assert read_csv(_csv(*rows), target="t")[0].task == "classification"
-    with pytest.raises(ValueError, match="not numeric at row 2"):
-        read_csv(_csv("x,t", *(["1,a"] * 12)), target="t", task="regression")
-
-
-def test_gaps_imputed_with_mean_and_mode() -> None:
+def test_an_upload_keeps_raw_columns_and_previews_their_roles() -> None:
     rows = list(BASE)
-    rows[1] = ",0.0,,p"  # row 2: a and kind missing
-    data, report = read_csv(_csv(*rows), target="y", categorical="onehot", missing="impute")
-    assert report.imputed == {"a": 1, "kind": 1}
-    assert data.X[0, 0] == pytest.approx(np.mean(range(1, 12)))
-    with pytest.raises(ValueError, match=r"missing value in column 'a', row 2"):
-        read_csv(_csv(*rows), target="y", categorical="onehot")
+    rows[1] = ",0.0,None,p"  # row 2: a missing; "None" is a category, not a gap
+    data, report = read_csv(_csv(*rows), target="y")
+    assert data.task == "classification" and data.feature_names == ("a", "b", "kind")
+    assert report.task_note == "target 'y' holds text"
+    assert data.features["kind"].tolist()[:2] == ["None", "y"]
+    assert report.columns == [
+        {"name": "a", "kind": "number", "role": "numeric", "missing": 1},
+        {"name": "b", "kind": "number", "role": "numeric", "missing": 0},
+        {"name": "kind", "kind": "text", "role": "categorical", "missing": 0,
+         "levels": ["None", "x", "y", "z"]},
+    ]  # fmt: skip
+    back = from_npz(to_npz(data))
+    assert back.features.equals(data.features) and np.array_equal(back.y, data.y)
 
 
-@pytest.mark.parametrize(
-    ("rows", "message"),
-    [
-        (["a,y", *(["1,"] * 11), "1,p"], "missing target"),
-        (["a,a,y", *(["1,2,p"] * 12)], "repeats column names"),
-        (["a,,y", *(["1,2,p"] * 12)], "empty column name"),
-        (["a,y", *(["1,p"] * 3)], "at least 10 data rows"),
-        (["y", *(["p"] * 12)], "at least one feature"),
-    ],
-)
-def test_refusals_name_the_problem(rows: list[str], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        read_csv(_csv(*rows), target="y")
+def test_refuse_stays_available() -> None:
+    rows = list(BASE)
+    rows[1] = ",0.0,x,p"
+    with pytest.raises(DataError, match="column 'kind' is not numeric .* categorical=auto"):
+        read_csv(_csv(*rows), target="y", categorical="refuse")
+    with pytest.raises(DataError, match=r"missing value in column 'a', row 2; upload with miss"):
+        read_csv(_csv(*rows), target="y", missing="refuse")
+    data, _ = read_csv(_csv(*rows), target="y", categorical="onehot", missing="impute")
+    assert data.n_rows == 12  # the earlier option names still mean auto

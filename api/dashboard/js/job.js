@@ -1,5 +1,6 @@
 // The job page: live learning curves of every trial, best so far, leaderboard, Pareto
-// scatter, parameter importance, compute saved, and a picture of the best network.
+// scatter, parameter importance, compute saved, a picture of the best network, and a form
+// that predicts a dropped CSV with the best model.
 // It loads all curves in one bulk call, then polls only what changed (a cursor).
 
 import { ApiError, api, every, get } from "./api.js";
@@ -7,6 +8,7 @@ import { BestSoFar, LearningCurves, Pareto } from "./charts.js";
 import { count, el, seconds, sig, statusBadge } from "./format.js";
 import { Leaderboard } from "./leaderboard.js";
 import { drawNetwork } from "./network.js";
+import { predictForm } from "./predict.js";
 
 const FINAL = ["finished", "failed", "cancelled"];
 const POLL_MS = 1000;
@@ -78,6 +80,7 @@ export function jobPage(jobId) {
       card("Parameter importance", importanceBox),
       card("Compute saved by stopping", savedBox),
       wideCard("Best network", networkBox),
+      wideCard("Predict", el("p", { class: "muted" }, "The best model's predictions for a CSV with the data set's columns."), predictForm(jobId)),
       card("Leaderboard", leaderboard.node)));
 
   const state = { job: null, cursor: "", trials: new Map(), index: new Map(), curves: null, finishedCount: -1, bestId: null, triedFor: null, weightTries: 0, fetches: [] };

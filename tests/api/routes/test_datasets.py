@@ -35,43 +35,51 @@ def test_upload_then_search_and_predict_on_it(client: httpx.Client) -> None:
     assert out["predictions"][0] in ds["classes"]
 
 
-def test_categorical_columns_one_hot_or_refused(client: httpx.Client) -> None:
+def test_text_columns_are_encoded_by_default_or_refused(client: httpx.Client) -> None:
     lines = ["size,colour,species"] + [
-        f"{i % 7},{['red', 'blue'][i % 2]},{['a', 'b'][i % 2]}" for i in range(20)
+        f"{i % 7},{['red', 'blue', 'None'][i % 3]},{['a', 'b'][i % 2]}" for i in range(20)
     ]
     payload = "\n".join(lines).encode()
-    refused = _upload(client, payload)
-    assert refused.status_code == 422 and "'colour' is not numeric" in refused.json()["message"]
-    r = _upload(client, payload, categorical="onehot")
+    r = _upload(client, payload)
     assert r.status_code == 201, r.text
-    assert r.json()["onehot"] == {"colour": ["blue", "red"]}
-    assert r.json()["feature_names"] == ["size", "colour=blue", "colour=red"]
+    assert r.json()["feature_names"] == ["size", "colour"]  # raw columns are stored
+    colour = r.json()["columns"][1]
+    assert colour["role"] == "categorical" and colour["levels"] == ["None", "blue", "red"]
+    refused = _upload(client, payload, categorical="refuse")
+    assert refused.status_code == 422
+    assert (
+        "'colour' is not numeric (e.g. 'red', row 2); upload with categorical=auto"
+        in (refused.json()["message"])
+    )
 
 
-def test_missing_values_refused_or_imputed(client: httpx.Client) -> None:
+def test_missing_values_imputed_by_default_or_refused(client: httpx.Client) -> None:
     payload = _first_cell(iris_csv(30), b"")
-    refused = _upload(client, payload)
+    r = _upload(client, payload)
+    assert r.status_code == 201 and r.json()["columns"][0]["missing"] == 1
+    refused = _upload(client, payload, missing="refuse")
     assert refused.status_code == 422 and "missing value in column 'sepal_l', row 2" in refused.text
-    r = _upload(client, payload, missing="impute")
-    assert r.status_code == 201 and r.json()["imputed"] == {"sepal_l": 1}
+    assert _upload(client, payload, missing="impute").status_code == 201  # the old name
 
 
 @pytest.mark.parametrize(
-    ("payload", "message"),
+    ("payload", "form", "message"),
     [
-        (b"", "empty"),
-        (b"a,b,species\n1,2\n", "row 2 has 2 cells"),
-        (b"\xff\xfe\x00garbage", "UTF-8"),
-        (_first_cell(iris_csv(30), b"5.x"), "not numeric"),
-        (_first_cell(iris_csv(30), b"NaN"), "missing value"),
-        (_first_cell(iris_csv(30), b"-inf"), "non-finite"),
-        (b"x,species\n" + b"1,a\n" * 12, "single class"),
-        (b"x,y\n" + b"1,2\n" * 12, "target column 'species'"),
-        (b'a,species\n"unclosed,1\n', "malformed CSV"),
+        (b"", {}, "empty"),
+        (b"a,b,species\n1,2,3,4\n", {}, "row 2 has 4 cells; the header has 3"),
+        (b"\xff\xfe\x00garbage", {}, "UTF-8"),
+        (_first_cell(iris_csv(30), b"5.x"), {"categorical": "refuse"}, "not numeric"),
+        (_first_cell(iris_csv(30), b"NaN"), {"missing": "refuse"}, "missing value"),
+        (_first_cell(iris_csv(30), b"-inf"), {}, "non-finite"),
+        (b"x,species\n" + b"1,a\n" * 12, {}, "single class"),
+        (b"x,y\n" + b"1,2\n" * 12, {}, "target column 'species'"),
+        (b'a,species\n"unclosed,1\n', {}, "malformed CSV"),
     ],
 )
-def test_bad_csv_is_422_with_a_message(client: httpx.Client, payload: bytes, message: str) -> None:
-    r = _upload(client, payload)
+def test_bad_csv_is_422_with_a_message(
+    client: httpx.Client, payload: bytes, form: dict[str, str], message: str
+) -> None:
+    r = _upload(client, payload, **form)
     assert r.status_code == 422, r.text
     assert message in r.json()["message"] and r.json()["errors"][0]["field"] == "file"
 

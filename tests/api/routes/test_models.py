@@ -7,6 +7,7 @@ import json
 
 import httpx
 import numpy as np
+import pytest
 
 from nas.data import load_builtin
 from nas.nn import load
@@ -76,3 +77,49 @@ def test_model_weights_as_json_for_the_picture(client: httpx.Client, finished_jo
         rows, cols = picture["layers"][i]["shown"], picture["layers"][i + 1]["shown"]
         assert np.allclose(w, model.coefs_[i][np.ix_(rows, cols)], atol=1e-5)
     assert client.get(f"/jobs/{job_id}/model/weights", params={"max_units": 65}).status_code == 422
+
+
+def test_predict_takes_a_csv_file_and_answers_csv_when_asked(
+    client: httpx.Client, finished_job: dict
+) -> None:
+    url = f"/jobs/{finished_job['id']}/predict"
+    names = client.get(f"/jobs/{finished_job['id']}/model/meta").json()["input_columns"]
+    X = load_builtin("iris").X[:4]
+    lines = [",".join(names)] + [",".join(str(v) for v in row) for row in X]
+    files = {"file": ("rows.csv", "\n".join(lines).encode(), "text/csv")}
+    by_csv = client.post(url, files=files)
+    by_json = client.post(url, json={"rows": X.tolist()})
+    assert by_csv.status_code == 200, by_csv.text
+    assert by_csv.json()["predictions"] == by_json.json()["predictions"]
+    as_csv = client.post(url, json={"rows": X.tolist()}, headers={"Accept": "text/csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    expected = "prediction\n" + "".join(f"{p}\n" for p in by_json.json()["predictions"])
+    assert as_csv.text == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "data", "status", "message"),
+    [
+        (None, {"probabilities": "true"}, 422, "CSV file in the form field 'file'"),
+        ({"file": ("r.csv", b"\xff\xfe\x00\x01", "text/csv")}, {}, 422, "not UTF-8"),
+        ({"file": ("r.csv", b"a,b\n", "text/csv")}, {}, 422, "no data rows"),
+        ({"file": ("r.csv", b"x\n1\n", "text/csv")}, {"probabilities": "yes"}, 422, "true or"),
+        ({"file": ("r.csv", b"beak\n1\n", "text/csv")}, {}, 422, "column 'beak'"),
+        ({"file": ("r.csv", b"sepal length (cm)\n5\n", "text/csv")}, {}, 422, "absent"),
+    ],
+)
+def test_bad_csv_rows_are_refused_naming_what_is_wrong(
+    client: httpx.Client,
+    finished_job: dict,
+    files: dict | None,
+    data: dict,
+    status: int,
+    message: str,
+) -> None:
+    url = f"/jobs/{finished_job['id']}/predict"
+    if files is None:  # a form without the file
+        r = client.post(url, data=data, files={"other": ("x", b"1")})
+    else:
+        r = client.post(url, files=files, data=data)
+    assert r.status_code == status, r.text
+    assert message in r.json()["message"]
