@@ -14,7 +14,8 @@ import psutil
 import ray
 
 from tests.api.util import free_port
-from tests.workers.conftest import SMALL_SPACE, _name, ray_children
+from tests.jobs import SMALL_SPACE
+from tests.workers.conftest import _name, ray_children
 from workers import RayExecutor
 
 
