@@ -12,6 +12,7 @@ afresh.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,7 +67,8 @@ class _Snapshot:
     orders: dict[tuple[str, str | None], list[int]] = field(default_factory=dict)
 
     def order(self, order: str, status: str | None) -> list[int]:
-        """Trial ids of one status (None: all) in `order`; sorted on first use."""
+        """Trial ids of one status (None: all) in `order`; sorted on first use (two
+        threads may sort the same order at once: each stores the same list)."""
         key = (order, status)
         if key not in self.orders:
             chosen = [t for t in self.trials if status is None or t.status == status]
@@ -75,11 +77,17 @@ class _Snapshot:
 
 
 class SettledPages:
-    """Per-process snapshots of the most recently read settled jobs (at most max_jobs)."""
+    """Per-process snapshots of the most recently read settled jobs (at most max_jobs).
+
+    Pages are read from the routes' worker threads: the table of snapshots changes under a
+    lock, and a snapshot is built outside it (two threads may build the same one; the
+    later replaces the earlier, and both serve the same pages).
+    """
 
     def __init__(self, max_jobs: int = 8) -> None:
         self.max_jobs = max_jobs
         self.jobs: OrderedDict[int, _Snapshot] = OrderedDict()
+        self._lock = threading.Lock()
 
     def page(
         self,
@@ -95,10 +103,15 @@ class SettledPages:
         job_id, _, _, job_status = stamp
         if job_status not in FINAL_JOB_STATUSES:  # a late write moves the stamp
             return None
-        snapshot = self.jobs.get(job_id)
+        with self._lock:
+            snapshot = self.jobs.get(job_id)
         if snapshot is None or snapshot.stamp != stamp:
             snapshot = self._build(session, stamp)
-        self.jobs.move_to_end(job_id)
+        with self._lock:
+            self.jobs[job_id] = snapshot
+            self.jobs.move_to_end(job_id)
+            while len(self.jobs) > self.max_jobs:
+                self.jobs.popitem(last=False)
         ids = snapshot.order(order, status)
         items = b",".join(snapshot.rendered[i] for i in ids[offset : offset + limit])
         tail = f'],"total":{len(ids)},"offset":{offset},"limit":{limit}}}'.encode()
@@ -111,8 +124,4 @@ class SettledPages:
         rows = [
             _Row(t.id, t.number, t.status, t.val_metric, t.n_params, t.epochs_run) for t in trials
         ]
-        snapshot = _Snapshot(stamp, rows, rendered)
-        self.jobs[stamp[0]] = snapshot
-        while len(self.jobs) > self.max_jobs:
-            self.jobs.popitem(last=False)
-        return snapshot
+        return _Snapshot(stamp, rows, rendered)

@@ -24,7 +24,7 @@ from ray.exceptions import RayActorError, RayError
 from nas.data import Split
 from nas.search.trial import FAILED, RungResult, TrialOutcome, TrialTask
 from workers.actor import remote_actor
-from workers.cluster import connect, worker_count
+from workers.cluster import connect, shutdown, worker_count
 
 
 @dataclass
@@ -209,6 +209,6 @@ class RayExecutor:
             trial.actor = None
 
     def _shutdown(self) -> None:
-        if self._owns_ray and ray.is_initialized():
-            ray.shutdown()
+        if self._owns_ray:
+            shutdown()
         self._owns_ray = False

@@ -24,7 +24,7 @@ from nas.data import Split
 from nas.search.executors import PopulationKey, population_key
 from nas.search.trial import FAILED, RungResult, TrialOutcome, TrialTask
 from workers.actor import remote_population_actor
-from workers.cluster import connect, worker_count
+from workers.cluster import connect, shutdown, worker_count
 
 
 @dataclass
@@ -147,8 +147,8 @@ class RayPopulationExecutor:
         for home in getattr(self, "_homes", []):
             self._kill(home)
         self._homes, self._where = [], {}
-        if self._owns_ray and ray.is_initialized():
-            ray.shutdown()
+        if self._owns_ray:
+            shutdown()
         self._owns_ray = False
 
     def _kill(self, home: _Home) -> None:

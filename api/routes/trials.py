@@ -21,9 +21,11 @@ from nas.store import versions
 router = APIRouter(tags=["trials"])
 _PAGE = TypeAdapter(Page[TrialOut])
 _TRIALS = TypeAdapter(list[TrialOut])
-# The hot reads below are async and answer with rendered JSON: they run on the event loop
-# (short indexed reads, cheaper than the hop to a worker thread) and skip re-validating
-# what they just built; response_model still documents them in OpenAPI.
+# The hot reads below answer with rendered JSON, skipping a re-validation of what they just
+# built (response_model still documents them in OpenAPI). Like every route that reads the
+# store they are plain functions, run in the thread pool: a read that waits on the
+# database (a lock, a slow disk, a dropped connection) holds one thread, never the event
+# loop that every other request, /health included, is served from.
 TrialOrder = Literal[
     "number", "-number", "val_metric", "-val_metric", "n_params", "-n_params", "epochs_run",
     "-epochs_run",
@@ -31,7 +33,7 @@ TrialOrder = Literal[
 
 
 @router.get("/jobs/{job_id}/trials", response_model=Page[TrialOut])
-async def list_trials(
+def list_trials(
     request: Request,
     session: SessionDep,
     job_id: JobId,
@@ -56,7 +58,7 @@ async def list_trials(
 
 
 @router.get("/jobs/{job_id}/leaderboard", response_model=list[TrialOut])
-async def leaderboard(
+def leaderboard(
     session: SessionDep, job_id: JobId, k: Annotated[int, Query(ge=1, le=1000)] = 10
 ) -> Response:
     """The k best finished trials by validation metric (higher is better), best first."""
@@ -78,7 +80,7 @@ def get_trial(session: SessionDep, trial_id: TrialId) -> db.Trial:
 
 
 @router.get("/trials/{trial_id}/curve", response_model=Curve)
-async def curve(
+def curve(
     session: SessionDep,
     trial_id: TrialId,
     after_epoch: Annotated[int, Query(ge=0, le=2**31)] = 0,

@@ -233,6 +233,7 @@ class _BaseMLP(BaseEstimator):
         X_val: Any = None,
         y_val: Any = None,
         callback: Callback | None = None,
+        scaling_rows: tuple[Any, Any] | None = None,
     ) -> _BaseMLP:
         """Train for max_iter epochs, from fresh weights unless warm_start continues.
 
@@ -243,13 +244,20 @@ class _BaseMLP(BaseEstimator):
         X_val, y_val give a validation set whose loss and metric are recorded every epoch
         (validation_scores_) and drive early_stopping; without them early_stopping holds
         out validation_fraction of X. callback(EpochLog) is called after every epoch and
-        stops training by returning True.
+        stops training by returning True. scaling_rows=(X_all, y_all): the rows a fresh
+        model fits its input and target scaling (and classes_) on, when X is a share of them.
         """
-        X, y, X_val, y_val = self._begin_fit(X, y, X_val, y_val)
+        X, y, X_val, y_val = self._begin_fit(X, y, X_val, y_val, scaling_rows=scaling_rows)
         return self._run(X, y, X_val, y_val, callback, self.max_iter)
 
     def _begin_fit(
-        self, X: Any, y: Any, X_val: Any, y_val: Any, memo: dict[str, Any] | None = None
+        self,
+        X: Any,
+        y: Any,
+        X_val: Any,
+        y_val: Any,
+        memo: dict[str, Any] | None = None,
+        scaling_rows: tuple[Any, Any] | None = None,
     ) -> tuple[Any, Any, Any, Any]:
         """fit's first half: check everything, then build the network or go on warm.
 
@@ -276,8 +284,13 @@ class _BaseMLP(BaseEstimator):
             rule.tol, rule.n_iter_no_change = self.tol, self.n_iter_no_change
             rule.target_loss, rule.early_stopping = self.target_loss, self.early_stopping
         else:
-            self._set_targets(y, memo=memo)
-            self._initialize(X, sizes, memo)
+            X0, y0 = X, y
+            if scaling_rows is not None:
+                X0 = check.check_X(scaling_rows[0], "scaling_rows", X.shape[1])
+                numeric = isinstance(self, RegressorMixin)
+                y0 = check.check_y(scaling_rows[1], X0.shape[0], numeric=numeric)
+            self._set_targets(y0, memo=memo)
+            self._initialize(X0, sizes, memo)
         return X, y, X_val, y_val
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> _BaseMLP:

@@ -165,8 +165,11 @@ class SearchDriver:
             if self.spec.refit:
                 self._refit()
         except Exception as exc:
-            with self.store.session() as s:
-                db.finish_job(s, self.job_id, runner=self.runner, status="failed", error=repr(exc))
+            if not (isinstance(exc, db.StoreUnavailable) or db.is_disconnect(exc)):
+                with self.store.session() as s:  # transient ones are the caller's to hand back
+                    db.finish_job(
+                        s, self.job_id, runner=self.runner, status="failed", error=repr(exc)
+                    )
             raise
         finally:
             self.executor.close()

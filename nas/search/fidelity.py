@@ -7,6 +7,14 @@ last segment, up to max_epochs, always uses all rows, so a finished trial has se
 whole training set. The rows are drawn from the trial's seed, stratified by class so a
 small subset still holds every class, and nested: the rows of a smaller fraction are among
 those of every larger one. Validation and test rows are never subsampled.
+
+Input scaling (and a regressor's target scaling) is fitted once, on all the training rows,
+not on the rows of the first rung, nor again at each rung. Refitting at a rung would move
+every input under weights learned for the old map, a jolt in the curve that the stopping
+policy would read as the candidate's doing; fitting on the first rung's share would keep a
+noisier map for good, in the model a user takes away. A mean and a spread over all rows
+cost one pass; so every epoch sees one map, the same a trial without this fidelity gets,
+and only the rows trained on change with the fidelity.
 """
 
 from __future__ import annotations

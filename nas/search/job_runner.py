@@ -136,11 +136,13 @@ class JobRunner:
         heart.start()
         try:
             status = driver.run()
-        except db.StoreUnavailable as exc:  # transient: the next runner resumes it
-            log.warning("job %d handed back to the queue: %s", job_id, exc)
-            self._release(job_id)
-            return
         except Exception as exc:  # a claimed job never stays running
+            if isinstance(exc, db.StoreUnavailable) or db.is_disconnect(exc):
+                # transient (the database went away, or dropped this connection): the next
+                # runner resumes it from the store
+                log.warning("job %d handed back to the queue: %s", job_id, exc)
+                self._release(job_id)
+                return
             log.exception("job %d failed", job_id)
             self._fail(job_id, f"{type(exc).__name__}: {exc}"[:2000])
             return

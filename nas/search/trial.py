@@ -95,10 +95,19 @@ class TrialTrainer:
         fraction = fraction_for(self.task.data_fractions, until_epoch)
         try:
             X, y = self.training_data(fraction)
+            # scaling is the whole training set's, whatever share a rung trains on
+            scaling = (d.X_train, d.y_train) if fraction < FULL else None
             self.model.set_params(max_iter=epochs)
             with warnings.catch_warnings():  # divergence is reported as the rung's status
                 warnings.simplefilter("ignore", DivergenceWarning)
-                self.model.fit(X, y, X_val=d.X_val, y_val=d.y_val, callback=logs.append)
+                self.model.fit(
+                    X,
+                    y,
+                    X_val=d.X_val,
+                    y_val=d.y_val,
+                    callback=logs.append,
+                    scaling_rows=scaling,
+                )
         except Exception as exc:  # a failing trial is recorded, never fatal to its job
             return self._failed(logs, exc, time.perf_counter() - started, fraction)
         return self._trained(logs, time.perf_counter() - started, fraction)

@@ -17,7 +17,14 @@ from nas.store.artifacts import (
     save_model,
     save_refit,
 )
-from nas.store.engine import DEFAULT_URL, ENV_VAR, StoreUnavailable, database_url, make_engine
+from nas.store.engine import (
+    DEFAULT_URL,
+    ENV_VAR,
+    StoreUnavailable,
+    database_url,
+    is_disconnect,
+    make_engine,
+)
 from nas.store.export import export_csv, export_json
 from nas.store.jobs import (
     RUNNER_LOST,
@@ -77,6 +84,7 @@ __all__ = [
     "WarmStartError",
     "Store",
     "StoreUnavailable",
+    "is_disconnect",
     "Trial",
     "add_dataset",
     "best_model",

@@ -91,6 +91,12 @@ def unavailable(engine: Engine, exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(f"cannot reach database {safe_url(engine.url)}: {reason}")
 
 
+def is_disconnect(exc: BaseException) -> bool:
+    """True for a connection lost under a statement (the server restarted, a dropped
+    link, pg_terminate_backend): the database may well answer the next one."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def check_connection(engine: Engine) -> None:
     """Connect once, so an unreachable database fails here with a clear message."""
     try:

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from nas.data import load_builtin, split
+from nas.nn.scaling import Scaler
 from nas.search.fidelity import fraction_for, schedule, subsample
-from nas.search.trial import TrialTask, TrialTrainer
+from nas.search.trial import TrialTask, TrialTrainer, build_model
 from nas.space import Candidate
 
 
@@ -67,3 +68,33 @@ def test_validation_and_test_rows_are_never_subsampled(digits):
     assert result.logs[-1].val_metric == pytest.approx(val)
     outcome = runner.outcome(keep_model=False)
     assert outcome.test_metric == pytest.approx(runner.model.score(digits.X_test, digits.y_test))
+
+
+@pytest.mark.parametrize("name", ["digits", "diabetes"])
+def test_a_share_of_the_rows_trains_under_the_scaling_of_all_of_them(name):
+    """The first rung trains on a quarter of the rows, scaled (inputs, and a regressor's
+    targets) by every training row: the curve of the same network trained on those rows
+    scaled beforehand, by hand."""
+    data = split(load_builtin(name), seed=0)
+    classification = name == "digits"
+    plan = schedule([2], max_epochs=4, low=0.25, eta=2)
+    task = TrialTask(0, Candidate(widths=(16,), batch_size=64), 3, 4, plan)
+    trial = TrialTrainer(task, data, classification)
+    first = trial.advance(2)
+    assert first.data_fraction == 0.25
+
+    inputs = Scaler.fit(data.X_train, "standard")
+    X, X_val = (inputs.transform(A, np.dtype(np.float64)) for A in (data.X_train, data.X_val))
+    y, y_val = data.y_train, data.y_val
+    by_hand = build_model(task, classification).set_params(scaling=None, max_iter=2)
+    if not classification:
+        targets = Scaler.fit(y.reshape(-1, 1), "standard")
+        y, y_val = (targets.transform(v.reshape(-1, 1), np.dtype(np.float64)) for v in (y, y_val))
+        y, y_val = y.ravel(), y_val.ravel()
+        by_hand.set_params(target_scaling=None)
+    rows = subsample(data.y_train, 0.25, task.seed, stratify=classification)
+    logs = []
+    by_hand.fit(X[rows], y[rows], X_val=X_val, y_val=y_val, callback=logs.append)
+    points = [(p.train_loss, p.val_loss, p.val_metric) for p in first.logs]
+    assert points == [(p.train_loss, p.val_loss, p.val_metric) for p in logs]
+    assert trial.advance(4).data_fraction == 1.0  # and it goes on under the same scaling

@@ -1,5 +1,5 @@
 """The job runner: claims, drives, fails jobs that cannot start, shares the queue, releases
-its job on stop and resumes a reaped one."""
+its job on stop or on a dropped database connection, and resumes a reaped one."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import threading
 import time
 from datetime import timedelta
 
+from sqlalchemy import text
+
 from nas import store as db
 from nas.data import load_builtin, to_npz
 from nas.search.job_runner import JobRunner, RunnerTiming
 from nas.spec import JobSpec
 from nas.store.models import utcnow
+from tests.pg import fresh_schema_url
 
 FAST = RunnerTiming(poll_seconds=0.05, heartbeat_seconds=0.1, stale_seconds=60)
 SPACE = {"n_layers": [1, 1], "width": [4, 8], "max_epochs": 3, "batch_size": [32]}
@@ -125,3 +128,33 @@ def test_a_reaped_job_is_resumed_by_another_runner(store: db.Store) -> None:
     assert JobRunner(store, name="alive", timing=late).run_once()
     job = _status(store, job_id)
     assert job.status == "finished" and job.runner == "alive"
+
+
+def test_a_dropped_database_connection_hands_the_job_back(monkeypatch) -> None:
+    """PostgreSQL ends the runner's connection under a statement (pg_terminate_backend,
+    as a restart or a dropped link would): transient, so the job goes back to the queue,
+    not to failed, and the next runner finishes it with every trial number once."""
+    with fresh_schema_url() as url:
+        store = db.open_store(url)
+        try:
+            job_id = _job(store, _spec(trials=3))
+            record, cut = db.record_epochs, []
+
+            def record_after_a_cut(session, *args, **kw):  # the first write loses its link
+                if not cut:
+                    pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                    with store.engine.connect() as admin:
+                        admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                    cut.append(pid)
+                return record(session, *args, **kw)
+
+            monkeypatch.setattr(db, "record_epochs", record_after_a_cut)
+            assert JobRunner(store, name="cut", timing=FAST).run_once()
+            assert cut and _status(store, job_id).status == "queued"
+            assert JobRunner(store, name="next", timing=FAST).run_once()
+            job = _status(store, job_id)
+            assert (job.status, job.runner) == ("finished", "next")
+            with store.session() as s:
+                assert [t.number for t in db.list_trials(s, job_id)] == [0, 1, 2]
+        finally:
+            store.close()

@@ -21,7 +21,7 @@ import pytest
 import ray
 
 from tests.api.test_processes import pg_url  # noqa: F401, F811 - a fixture: a fresh PG schema
-from tests.workers.conftest import job_spec, run_job
+from tests.jobs import job_spec, run_job
 from workers import RayExecutor
 
 RAY = str(Path(sys.executable).with_name("ray"))

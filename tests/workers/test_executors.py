@@ -1,9 +1,9 @@
-"""One executor suite, run on LocalExecutor (the reference) and on RayExecutor (real Ray).
+"""RayExecutor's faults: a worker killed with SIGKILL mid-trial (retried by the driver), a
+trial over its timeout, more workers than CPUs or trials than slots, and the data set
+read from the object store without copies.
 
-Both must give the same curves for the same candidates and seeds, continue a promoted trial
-instead of retraining it, return the test metric and the model at finish, and forget a
-discarded trial. Ray alone is then checked for faults: a worker killed with SIGKILL mid-trial
-(retried by the driver), a trial over its timeout, more workers than CPUs.
+The behaviour every executor shares (the same curves as LocalExecutor, promotion, finish,
+discard) is the suite in tests/search/test_executor_suite.py, run on all four.
 """
 
 from __future__ import annotations
@@ -15,20 +15,12 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from nas import store as db
-from nas.nn import from_bytes
-from nas.search.executors import Executor, LocalExecutor
-from nas.search.fidelity import schedule
-from nas.search.trial import FAILED, RUNNING, RungResult, TrialTask, TrialTrainer
+from nas.search.trial import FAILED, RUNNING, RungResult, TrialTask
 from nas.space import Candidate
-from tests.workers.conftest import job_spec, run_job, trial_key
+from tests.jobs import job_spec, run_job, trial_key
 from workers import RayExecutor
 
-CANDIDATES = [
-    Candidate(widths=(32,), activation="relu", learning_rate=1e-2, batch_size=64),
-    Candidate(widths=(24, 16), activation="tanh", learning_rate=5e-3, batch_size=32),
-    Candidate(widths=(16,), batch_norm=True, dropout=0.1, learning_rate=1e-2, batch_size=64),
-]
-EPOCHS = 6
+CANDIDATE = Candidate(widths=(32,), activation="relu", learning_rate=1e-2, batch_size=64)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -43,112 +35,8 @@ def _one_blas_thread():
         yield
 
 
-@pytest.fixture(params=["local", "ray"])
-def executor(request, digits, local_ray):
-    ex: Executor = (
-        LocalExecutor(digits, True)
-        if request.param == "local"
-        else RayExecutor(digits, True, workers=2)
-    )
-    yield ex
-    ex.close()
-
-
-def _task(i: int, epochs: int = EPOCHS) -> TrialTask:
-    return TrialTask(i, CANDIDATES[i], seed=1000 + i, max_epochs=epochs)
-
-
-def _drain(ex: Executor, asked: int) -> dict[int, RungResult]:
-    """Wait until `asked` rungs are back; each number at most once."""
-    done: dict[int, RungResult] = {}
-    while len(done) < asked:
-        for r in ex.wait():
-            assert r.number not in done
-            done[r.number] = r
-    return done
-
-
-def _points(r: RungResult) -> list[tuple]:
-    return [(x.epoch, x.train_loss, x.val_loss, x.val_metric) for x in r.logs]
-
-
-def test_same_candidates_and_seeds_give_the_reference_curves(executor, digits):
-    done: dict[int, RungResult] = {}
-    numbers = list(range(len(CANDIDATES)))
-    for batch in (numbers[k : k + executor.slots] for k in range(0, 3, executor.slots)):
-        for i in batch:  # as many at once as the executor trains at once
-            executor.start(_task(i))
-            executor.run(i, EPOCHS)
-        done |= _drain(executor, len(batch))
-        for i in batch:
-            executor.discard(i)
-    for i in numbers:
-        reference = TrialTrainer(_task(i), digits, True).advance(EPOCHS)
-        assert done[i].status == RUNNING and _points(done[i]) == _points(reference)
-
-
-def test_a_promoted_trial_continues_instead_of_retraining(executor, digits):
-    executor.start(_task(0))
-    executor.run(0, 2)
-    first = _drain(executor, 1)[0]
-    executor.run(0, EPOCHS)
-    second = _drain(executor, 1)[0]
-    assert [x.epoch for x in first.logs] == [1, 2]
-    assert [x.epoch for x in second.logs] == list(range(3, EPOCHS + 1))
-    straight = TrialTrainer(_task(0), digits, True).advance(EPOCHS)
-    assert _points(first) + _points(second) == _points(straight)
-
-
-def test_a_data_fraction_schedule_trains_the_reference_rows(executor, digits):
-    task = TrialTask(0, CANDIDATES[0], 1000, EPOCHS, schedule([2], EPOCHS, low=0.25, eta=2))
-    executor.start(task)
-    executor.run(0, 2)
-    first = _drain(executor, 1)[0]
-    executor.run(0, EPOCHS)
-    second = _drain(executor, 1)[0]
-    assert (first.data_fraction, second.data_fraction) == (0.25, 1.0)
-    reference = TrialTrainer(task, digits, True)
-    assert _points(first) == _points(reference.advance(2))
-    assert _points(second) == _points(reference.advance(EPOCHS))
-
-
-def test_finish_returns_the_test_metric_and_a_model_that_predicts(executor, digits):
-    executor.start(_task(0))
-    executor.run(0, EPOCHS)
-    _drain(executor, 1)
-    outcome = executor.finish(0, keep_model=True)
-    model = from_bytes(outcome.model)
-    assert outcome.number == 0 and outcome.test_metric is not None
-    assert model.score(digits.X_test, digits.y_test) == pytest.approx(outcome.test_metric)
-    executor.start(_task(1))  # the slot is free again
-    executor.run(1, 1)
-    assert _drain(executor, 1)[1].epochs_done == 1
-    assert executor.finish(1, keep_model=False).model is None
-
-
-def test_discard_forgets_the_trial_and_wait_needs_a_rung(executor):
-    executor.start(_task(2))
-    executor.run(2, 1)
-    _drain(executor, 1)
-    executor.discard(2)
-    executor.discard(2)  # twice is harmless
-    with pytest.raises(RuntimeError):
-        executor.wait()
-    executor.start(_task(2))  # the same number starts afresh (a retry)
-    executor.run(2, 1)
-    assert [x.epoch for x in _drain(executor, 1)[2].logs] == [1]
-
-
-def test_the_driver_gives_the_same_trials_on_both(executor, store, tmp_path):
-    reference = db.open_store(f"sqlite:///{tmp_path}/reference.db")
-    try:
-        expected = [trial_key(t) for t in run_job(reference, job_spec())]
-    finally:
-        reference.close()
-    assert [trial_key(t) for t in run_job(store, job_spec(), executor)] == expected
-
-
-# -- Ray only: faults ----------------------------------------------------------------------
+def _task(i: int, epochs: int = 6) -> TrialTask:
+    return TrialTask(i, CANDIDATE, seed=1000 + i, max_epochs=epochs)
 
 
 class _Killer(RayExecutor):

@@ -7,7 +7,7 @@ from threadpoolctl import threadpool_limits
 
 from nas import store as db
 from nas.search.executors import PopulationExecutor
-from tests.workers.conftest import job_spec, run_job, trial_key
+from tests.jobs import job_spec, run_job, trial_key
 from workers import RayPopulationExecutor
 
 
