@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,7 @@ def add_db(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    started = getattr(args, "started", None)
     from pydantic import ValidationError
 
     from nas.data import DataError
@@ -93,7 +95,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"nas: error: {exc}", file=sys.stderr)
         return 2
     try:
-        return run_batch(spec, url=args.db, out=args.out, ray_address=args.ray_address)
+        return run_batch(
+            spec, url=args.db, out=args.out, ray_address=args.ray_address, started=started
+        )
     except StoreUnavailable as exc:
         print(f"nas: error: {exc}", file=sys.stderr)
         return 2
@@ -326,8 +330,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _thread_policy() -> bool:
+    """One thread count for every BLAS, OpenMP and trainer pool of this process (NAS_THREADS,
+    default 1: nas/nn/threads.py says why), chosen before any command trains."""
+    from nas.nn.threads import apply_thread_policy
+
+    try:
+        apply_thread_policy()
+    except ValueError as exc:
+        print(f"nas: error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()  # a run's start-up is counted from here (nas/search/timing.py)
     args = build_parser().parse_args(argv)
+    args.started = started
+    if not _thread_policy():
+        return 2
     handler: Handler = args.handler
     return handler(args)
 

@@ -3,8 +3,9 @@
 The actor keeps the trial's TrialTrainer (and so its network) between rungs, so a trial the
 driver promotes continues where it stopped. It is reused for the next trial once the
 driver finishes or discards the current one: a new worker process per trial would cost
-more than a short trial. BLAS and the trainer's own threads are capped to the CPUs Ray
-gave the actor, so N actors on N cores do not fight over them.
+more than a short trial. Every thread pool of the worker (BLAS, OpenMP, the trainer's own)
+gets the CPUs Ray gave the actor, by the process's one thread policy (nas.nn.threads), so
+N actors on N cores do not fight over them.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import os
 import traceback
 
 import ray
-from threadpoolctl import threadpool_limits
 
 from nas.data import Split
-from nas.nn.optimizers import set_num_threads
+from nas.nn.threads import apply_thread_policy
 from nas.search.executors import train_populations
 from nas.search.trial import FAILED, RungResult, TrialOutcome, TrialTask, TrialTrainer
 
@@ -30,8 +30,7 @@ class TrialActor:
         self.data = data
         self.classification = classification
         self.threads = threads
-        threadpool_limits(limits=threads)
-        set_num_threads(threads)
+        apply_thread_policy(threads)
         self.runner: TrialTrainer | None = None
         self.task: TrialTask | None = None
         self.error: str | None = None
@@ -81,8 +80,7 @@ class PopulationActor:
         self.data = data
         self.classification = classification
         self.backend = backend
-        threadpool_limits(limits=threads)
-        set_num_threads(threads)
+        apply_thread_policy(threads)
         self.runners: dict[int, TrialTrainer] = {}
         self.errors: dict[int, str] = {}
 
