@@ -6,6 +6,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nas import store as db
 from nas.search import Problem, SearchDriver, load_problem, local_executor, submit_and_claim
@@ -13,14 +14,24 @@ from nas.search.executors import Executor
 from nas.spec import JobSpec
 from nas_cli.report import ProgressLine, refit_line, summary_line, table, time_line
 
+if TYPE_CHECKING:
+    from workers.pool import ActorPool
 
-def make_executor(spec: JobSpec, problem: Problem, *, ray_address: str | None = None) -> Executor:
-    """The spec's executor; Ray is imported only here, and only when the spec asks for it."""
+
+def make_executor(
+    spec: JobSpec,
+    problem: Problem,
+    *,
+    ray_address: str | None = None,
+    pool: ActorPool | None = None,
+) -> Executor:
+    """The spec's executor; Ray is imported only here, and only when the spec asks for it
+    (`pool`: its trial actors, started earlier by nas_cli.cluster.early_ray)."""
     if spec.executor == "local":
         return local_executor(spec, problem)
     from workers import ray_executor  # nas/ never imports ray at module level
 
-    return ray_executor(spec, problem, ray_address)
+    return ray_executor(spec, problem, ray_address, pool)
 
 
 def close_claimed(store: db.Store, job_id: int, runner: str, exc: BaseException) -> None:
@@ -41,6 +52,7 @@ def run_batch(
     out: str | None = None,
     ray_address: str | None = None,
     started: float | None = None,
+    pool: ActorPool | None = None,
 ) -> int:
     """Run `spec` as a new job and print its report; `started` (time.perf_counter()) is when
     the command began, so its start-up is booked with the job's time (default: now)."""
@@ -61,7 +73,7 @@ def run_batch(
     )
     progress = ProgressLine()
     try:
-        executor = make_executor(spec, problem, ray_address=ray_address)
+        executor = make_executor(spec, problem, ray_address=ray_address, pool=pool)
         driver = SearchDriver(
             spec,
             store,

@@ -6,34 +6,52 @@ driver finishes or discards the current one: a new worker process per trial woul
 more than a short trial. Every thread pool of the worker (BLAS, OpenMP, the trainer's own)
 gets the CPUs Ray gave the actor, by the process's one thread policy (nas.nn.threads), so
 N actors on N cores do not fight over them.
+
+A trial actor can start before the job's data exists (workers/pool.py) and be given it
+later (`load`): the trainer is imported in the actor's __init__, in the worker process, so
+a driver that only makes the actor class (this module) imports nothing heavy.
 """
 
 from __future__ import annotations
 
 import os
 import traceback
+from typing import TYPE_CHECKING
 
 import ray
 
-from nas.data import Split
 from nas.nn.threads import apply_thread_policy
-from nas.search.executors import train_populations
-from nas.search.trial import FAILED, RungResult, TrialOutcome, TrialTask, TrialTrainer
+
+if TYPE_CHECKING:
+    from nas.data import Split
+    from nas.search.trial import RungResult, TrialOutcome, TrialTask, TrialTrainer
+
+
+def _import_the_trainer() -> None:
+    """In the worker: the trainer, scikit-learn under it, at start rather than at the first
+    trial (about 2 s of the 2-core dev machine, spent while the driver gets ready)."""
+    import nas.search.executors  # noqa: F401
 
 
 class TrialActor:
     """Plain class (testable without Ray); `remote_actor` makes the Ray actor class of it."""
 
-    def __init__(self, data: Split, classification: bool, threads: int) -> None:
-        # `data` arrives from the object store: its arrays are read-only views of shared
-        # memory, one copy per node however many actors read them.
-        self.data = data
-        self.classification = classification
-        self.threads = threads
+    def __init__(
+        self, threads: int, data: Split | None = None, classification: bool = True
+    ) -> None:
         apply_thread_policy(threads)
+        _import_the_trainer()
+        self.threads = threads
+        self.load(data, classification)
         self.runner: TrialTrainer | None = None
         self.task: TrialTask | None = None
         self.error: str | None = None
+
+    def load(self, data: Split | None, classification: bool) -> None:
+        """The job's data. From the object store its arrays are read-only views of shared
+        memory: one copy per node however many actors read them."""
+        self.data = data
+        self.classification = classification
 
     def pid(self) -> int:
         """The worker process id (fault-injection tests kill it)."""
@@ -41,13 +59,20 @@ class TrialActor:
 
     def begin(self, task: TrialTask) -> None:
         """Build the trial's network; a failure is kept and reported by the first rung."""
+        from nas.search.trial import TrialTrainer
+
         self.task, self.runner, self.error = task, None, None
+        if self.data is None:
+            self.error = "the actor has no data: load() before begin()"
+            return
         try:
             self.runner = TrialTrainer(task, self.data, self.classification)
         except Exception as exc:  # reported as the trial's failure, never kills the actor
             self.error = _detail(exc)
 
     def advance(self, until_epoch: int) -> RungResult:
+        from nas.search.trial import FAILED, RungResult
+
         if self.runner is None:
             number = self.task.number if self.task is not None else -1
             return RungResult(number, (), FAILED, self.error or "advance() before begin()")
@@ -77,20 +102,26 @@ class PopulationActor:
     where it stopped, on the actor it started on."""
 
     def __init__(self, data: Split, classification: bool, threads: int, backend: str) -> None:
+        apply_thread_policy(threads)
+        _import_the_trainer()
         self.data = data
         self.classification = classification
         self.backend = backend
-        apply_thread_policy(threads)
         self.runners: dict[int, TrialTrainer] = {}
         self.errors: dict[int, str] = {}
 
     def begin(self, task: TrialTask) -> None:
+        from nas.search.trial import TrialTrainer
+
         try:
             self.runners[task.number] = TrialTrainer(task, self.data, self.classification)
         except Exception as exc:  # reported as the trial's failure by its first rung
             self.errors[task.number] = _detail(exc)
 
     def advance(self, asked: list[tuple[int, int]]) -> list[RungResult]:
+        from nas.search.executors import train_populations
+        from nas.search.trial import FAILED, RungResult
+
         failed = {
             n: RungResult(n, (), FAILED, self.errors[n]) for n, _ in asked if n in self.errors
         }
