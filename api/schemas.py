@@ -67,6 +67,21 @@ class JobCreated(BaseModel):
     url: str
 
 
+class Timings(BaseModel):
+    """Where the job's run spent its wall time, in seconds by part (nas/search/timing.py);
+    a resumed job counts from its resumption."""
+
+    wall: float = Field(description="the parts' sum: from the run's start to now or its end")
+    startup: float = Field(description="imports, data, store, executor, searcher, to the first ask")
+    training: float = Field(description="the executor: building, training and scoring networks")
+    stopping: float = Field(description="the stopping policy's decisions (curve fits)")
+    store: float = Field(description="reads and writes of the store")
+    searcher: float = Field(description="ask, tell and the searcher's saved state")
+    refit: float = Field(description="the chosen candidate trained again on train + val rows")
+    other: float = Field(description="the rest of the driver's loop")
+    driver_share: float = Field(description="share of wall not spent training or refitting")
+
+
 class JobOut(_FromRow):
     id: int
     name: str
@@ -77,6 +92,16 @@ class JobOut(_FromRow):
     runner: str | None
     error: str | None
     warm_start_job_id: int | None = Field(None, description="the job that seeded this one")
+    timings: Timings | None = Field(None, description="where the time went (once it runs)")
+
+    @field_validator("timings", mode="before")
+    @classmethod
+    def _readable_timings(cls, value: object) -> object:
+        """Books the server cannot read (written by another version) are left out, never a 500."""
+        try:
+            return None if value is None else Timings.model_validate(value)
+        except ValueError:
+            return None
 
 
 class Progress(BaseModel):

@@ -1,6 +1,12 @@
 """Parallel training on Ray: throughput by worker count, scheduling overhead, identical curves.
 
-One run, three measurements, all through the real driver (nas.search) and store (SQLite):
+One run, four measurements, all through the real driver (nas.search) and store (SQLite):
+
+0. end to end, as a user runs it: `nas run` of the same 48-trial spec (the spec of 1.
+   below) in a fresh process, start-up included (imports, Ray's start, the actors' start),
+   with `--executor local` (one plain process) and `--executor ray --workers 1` and `2`,
+   no thread variables, taken in turn `--repeats` times; medians and the ratios the issue
+   sets as targets: one Ray worker within 10 % of the plain process, two >= 1.8x one;
 
 1. trials per minute for each worker count, on a spec whose trials take about a second
    (digits, 2 hidden layers of 192-320 units, batch 16, 20 epochs, random searcher, no
@@ -12,6 +18,7 @@ One run, three measurements, all through the real driver (nas.search) and store 
    count on both sides: float32 products sum in a thread-dependent order).
 
     python benchmarks/parallel.py [--workers 1 2 4 8 16] [--trials 16] [--ray-address HOST:PORT]
+    python benchmarks/parallel.py --end-to-end-trials 48 --repeats 3   # 0. alone: --only-end-to-end
 
 Worker counts above the cluster's CPUs are skipped. Without --ray-address (or
 NAS_RAY_ADDRESS) a local Ray is started on this machine's CPUs.
@@ -20,17 +27,22 @@ NAS_RAY_ADDRESS) a local Ray is started on this machine's CPUs.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import ray
 from threadpoolctl import threadpool_limits
 
 from nas import store as db
-from nas.nn.optimizers import set_num_threads
+from nas.nn.threads import apply_thread_policy
 from nas.search import SearchDriver, load_problem, submit_and_claim
 from nas.search.executors import Executor, LocalExecutor
 from nas.search.trial import TrialTask, TrialTrainer
@@ -87,13 +99,12 @@ def throughput(store: db.Store, counts: list[int], trials: int) -> None:
 
 
 def _train_one(job: JobSpec) -> None:
-    """One second-long trial in a plain process, BLAS capped as in an actor."""
-    set_num_threads(1)
+    """One second-long trial in a plain process, one thread as in an actor."""
+    apply_thread_policy(1)
     data = load_problem(job).data
-    with threadpool_limits(limits=1):
-        TrialTrainer(
-            TrialTask(0, Candidate(widths=(256, 256), batch_size=16), 1, 20), data, True
-        ).advance(20)
+    TrialTrainer(
+        TrialTask(0, Candidate(widths=(256, 256), batch_size=16), 1, 20), data, True
+    ).advance(20)
 
 
 def _warm_up(_: int) -> None:
@@ -143,7 +154,7 @@ def curves(store: db.Store, trials: int) -> None:
     job = spec(SMALL, trials, searcher="tpe", stopping={"policy": "asha"})
     data = load_problem(job).data
     with threadpool_limits(limits=1):  # as in a 1-CPU actor
-        set_num_threads(1)
+        apply_thread_policy(1)
         local_id, _ = run_job(store, job, LocalExecutor(data, True))
     ray_id, _ = run_job(store, job, RayExecutor(data, True, workers=1))
 
@@ -164,13 +175,84 @@ def curves(store: db.Store, trials: int) -> None:
     )
 
 
+def end_to_end(trials: int, repeats: int, counts: list[int]) -> None:
+    """`nas run` from a fresh process: local, then Ray with each worker count, in turn."""
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_THREADS")}
+    env.pop("NAS_RAY_ADDRESS", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    ways = {"local": ["--executor", "local"]}
+    ways |= {f"ray x{n}": ["--executor", "ray", "--workers", str(n)] for n in counts}
+    walls: dict[str, list[float]] = {way: [] for way in ways}
+    shares: dict[str, list[float]] = {way: [] for way in ways}
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_path = Path(tmp) / "spec.json"
+        job = spec(SECOND_LONG, trials, stopping={"policy": "none"}, refit=False)
+        spec_path.write_text(json.dumps(job.model_dump(mode="json")))
+        url = f"sqlite:///{tmp}/e2e.db"
+        nas = [sys.executable, "-m", "nas_cli"]
+        subprocess.run(
+            [*nas, "db", "upgrade", "--url", url], env=env, check=True, capture_output=True
+        )
+        for r in range(repeats):
+            order = list(ways) if r % 2 == 0 else list(reversed(ways))
+            for way in order:
+                started = time.perf_counter()
+                subprocess.run(
+                    [*nas, "run", str(spec_path), "--db", url, *ways[way]],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
+                walls[way].append(time.perf_counter() - started)
+                shares[way].append(_driver_share(url))
+                print(f"  repeat {r + 1}: {way:<8} {walls[way][-1]:7.2f} s", flush=True)
+    median = {way: statistics.median(w) for way, w in walls.items()}
+    print(f"  {'way':<8} {'median s':>9} {'trials/min':>10} {'driver':>7}")
+    for way in ways:
+        rate = trials / median[way] * 60
+        share = statistics.median(shares[way])
+        print(f"  {way:<8} {median[way]:9.2f} {rate:10.1f} {share:7.0%}")
+    if "ray x1" in median:
+        print(
+            f"  one Ray worker / plain process: {median['ray x1'] / median['local']:.2f}x the time"
+        )
+    for n in counts[1:]:
+        print(
+            f"  {n} Ray workers: {median['ray x1'] / median[f'ray x{n}']:.2f}x one worker's speed"
+        )
+
+
+def _driver_share(url: str) -> float:
+    store = db.open_store(url)
+    try:
+        with store.session() as s:
+            timings = db.list_jobs(s, limit=1)[0].timings or {}
+        return float(timings.get("driver_share", float("nan")))
+    finally:
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--trials", type=int, default=16, help="trials per worker count")
     parser.add_argument("--rungs", type=int, default=200, help="rungs timed for overhead")
     parser.add_argument("--ray-address", help="an existing cluster (default: a local Ray)")
+    parser.add_argument("--end-to-end-trials", type=int, default=48, help="trials of 0.")
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each way in 0.")
+    parser.add_argument("--only-end-to-end", action="store_true", help="0. alone")
+    parser.add_argument("--skip-end-to-end", action="store_true", help="1.-3. alone")
     args = parser.parse_args()
+    if not args.skip_end_to_end:  # first, before this process starts a Ray of its own
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(
+            f"0. end to end: `nas run`, {args.end_to_end_trials} trials, start-up included, "
+            f"{args.repeats} repeats in turn; {os.cpu_count()} CPUs, load average {load}"
+        )
+        end_to_end(args.end_to_end_trials, args.repeats, args.workers)
+        if args.only_end_to_end:
+            return
     connect(args.ray_address)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(

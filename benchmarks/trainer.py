@@ -16,12 +16,22 @@ only with --threads 1 (idle BLAS threads spin, and their spinning counts as CPU 
 --rounds R times every trainer R times per shape, the five taken in turn (ours, sklearn,
 torch, floor, adam, then again), and reports each one's median: a host whose speed drifts
 over a minute then slows all five alike instead of whichever ran during the slow spell.
+
+After the pinned table comes the same data as a user meets it: a fresh process with no
+thread variables, each estimator at its default parameters (alpha 1e-4, batch 200 for
+scikit-learn and ours, float32 for ours), only the shape and the epoch count set. Ours is
+timed at the libraries' own thread counts (a script that calls fit, as long as fit does
+not choose) and under the process's thread policy (what `nas` gives, nas/nn/threads.py).
+--no-defaults skips it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -153,6 +163,69 @@ def time_adam(X, y, hidden, epochs):
     return statistics.median(seconds[1:])
 
 
+def time_default_ours(X, y, hidden, epochs):
+    """Our MLPClassifier at its defaults; the epochs are timed as in time_ours."""
+    from nas.nn import MLPClassifier
+
+    stamps = [clock()]
+    clf = MLPClassifier(hidden, max_iter=epochs + 1, n_iter_no_change=10**6, random_state=0)
+    clf.fit(X, y, callback=lambda log: stamps.append(clock()))
+    seconds = [b - a for a, b in zip(stamps, stamps[1:])]
+    return statistics.median(seconds[1:])
+
+
+def time_default_sklearn(X, y, hidden, epochs):
+    """scikit-learn's MLPClassifier at its defaults (alpha 1e-4, batch 200)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(hidden, max_iter=epochs, tol=0.0, n_iter_no_change=10**6, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = clock()
+        clf.fit(X, y)
+    return (clock() - start) / epochs
+
+
+def user_defaults(shapes: list[str], epochs: int, rounds: int) -> None:
+    """The table a user's settings give (run in a fresh process, see the docstring)."""
+    from nas.nn import optimizers
+    from nas.nn.threads import apply_thread_policy
+
+    X, y = digits_x10()
+    pools = sorted({(i["internal_api"], i["num_threads"]) for i in threadpool_info()})
+    print(f"\nat the defaults a user gets: no thread variables, pools {pools}, wall clock")
+    print(f"{'hidden':>16} {'ours':>9} {'sklearn':>9} {'ours, policy':>12}   {'ours/sklearn':>12}")
+    for shape in shapes:
+        hidden = tuple(int(s) for s in shape.split(","))
+        n = max(1, epochs if max(hidden) < 1024 else epochs // 2)
+        ours, peer = [], []
+        for _ in range(rounds):
+            ours.append(1000 * time_default_ours(X, y, hidden, n))
+            peer.append(1000 * time_default_sklearn(X, y, hidden, n))
+        ms = statistics.median(ours), statistics.median(peer)
+        with threadpool_limits(limits=None):  # the policy, then back to the libraries' own
+            trainer_threads = optimizers._threads
+            apply_thread_policy()
+            policy = statistics.median(
+                1000 * time_default_ours(X, y, hidden, n) for _ in range(rounds)
+            )
+            set_num_threads(trainer_threads)
+        row = f"{ms[0]:9.1f} {ms[1]:9.1f} {policy:12.1f}   {ms[0] / ms[1]:12.2f}"
+        print(f"{str(list(hidden)):>16} {row}")
+
+
+def run_user_defaults(args: argparse.Namespace) -> None:
+    """user_defaults() in a child process whose environment has no thread variables."""
+    thread_vars = ("NUM_THREADS", "MAXIMUM_THREADS", "NAS_THREADS", "NAS_NN_THREADS")
+    env = {k: v for k, v in os.environ.items() if not k.endswith(thread_vars)}
+    command = [sys.executable, __file__, "--only-defaults", "--shapes", *args.shapes]
+    command += ["--epochs", str(args.epochs), "--rounds", str(args.rounds)]
+    subprocess.run(command, env=env, check=True)
+
+
 TRAINERS = {
     "ours": time_ours,
     "sklearn": time_sklearn,
@@ -170,9 +243,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="BLAS threads (default 2)")
     parser.add_argument("--clock", choices=list(CLOCKS), default="wall", help="(see above)")
     parser.add_argument("--rounds", type=int, default=3, help="timings per trainer (median)")
+    parser.add_argument("--no-defaults", action="store_true", help="skip the user-defaults run")
+    parser.add_argument("--only-defaults", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1; got {args.rounds}")
+    if args.only_defaults:
+        user_defaults(args.shapes, args.epochs, args.rounds)
+        return
     clock = CLOCKS[args.clock]
     X, y = digits_x10()
     THREADS = args.threads
@@ -210,6 +288,8 @@ def main() -> None:
                 f"{ms['ours'] / (ms['floor'] + ms['adam']):17.2f}"
             )
             print(f"{str(list(hidden)):>16} {times}   {ratios}")
+    if not args.no_defaults:
+        run_user_defaults(args)
 
 
 if __name__ == "__main__":

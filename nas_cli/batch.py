@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nas import store as db
 from nas.search import Problem, SearchDriver, load_problem, local_executor, submit_and_claim
 from nas.search.executors import Executor
 from nas.spec import JobSpec
-from nas_cli.report import ProgressLine, refit_line, summary_line, table
+from nas_cli.report import ProgressLine, refit_line, summary_line, table, time_line
+
+if TYPE_CHECKING:
+    from workers.pool import ActorPool
 
 
-def make_executor(spec: JobSpec, problem: Problem, *, ray_address: str | None = None) -> Executor:
-    """The spec's executor; Ray is imported only here, and only when the spec asks for it."""
+def make_executor(
+    spec: JobSpec,
+    problem: Problem,
+    *,
+    ray_address: str | None = None,
+    pool: ActorPool | None = None,
+) -> Executor:
+    """The spec's executor; Ray is imported only here, and only when the spec asks for it
+    (`pool`: its trial actors, started earlier by nas_cli.cluster.early_ray)."""
     if spec.executor == "local":
         return local_executor(spec, problem)
     from workers import ray_executor  # nas/ never imports ray at module level
 
-    return ray_executor(spec, problem, ray_address)
+    return ray_executor(spec, problem, ray_address, pool)
 
 
 def data_lines(problem: Problem) -> list[str]:
@@ -56,7 +68,12 @@ def run_batch(
     url: str | None = None,
     out: str | None = None,
     ray_address: str | None = None,
+    started: float | None = None,
+    pool: ActorPool | None = None,
 ) -> int:
+    """Run `spec` as a new job and print its report; `started` (time.perf_counter()) is when
+    the command began, so its start-up is booked with the job's time (default: now)."""
+    started = time.perf_counter() if started is None else started
     store = db.open_store(url)
     if spec.warm_start is not None:  # refused before the job exists: WarmStartError
         with store.session() as s:
@@ -76,7 +93,7 @@ def run_batch(
         print(line, file=sys.stderr)
     progress = ProgressLine()
     try:
-        executor = make_executor(spec, problem, ray_address=ray_address)
+        executor = make_executor(spec, problem, ray_address=ray_address, pool=pool)
         driver = SearchDriver(
             spec,
             store,
@@ -85,6 +102,7 @@ def run_batch(
             executor=executor,
             problem=problem,
             progress=progress,
+            started=started,
         )
         status = driver.run()
     except BaseException as exc:  # a claimed job never stays running: close it, then re-raise
@@ -106,6 +124,9 @@ def run_batch(
             print()
             print(table(db.pareto_front(s, job_id), "Pareto front (val metric vs parameters)"))
         print(summary_line(db.job_summary(s, job_id, max_epochs=spec.space.max_epochs)))
+        job = db.get_job(s, job_id)
+        if job is not None and job.timings:
+            print(time_line(job.timings))
         if out:
             with Path(out).open("w") as handle:
                 db.export_json(s, job_id, handle)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -56,13 +57,11 @@ def add_db(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    started = getattr(args, "started", None)
     from pydantic import ValidationError
 
-    from nas.data import DataError
     from nas.nn.backend import BackendUnavailable, check_backend
     from nas.spec import load_spec
-    from nas.store import StoreUnavailable, WarmStartError
-    from nas_cli.batch import run_batch
 
     overrides = {
         k: v
@@ -92,17 +91,42 @@ def _run(args: argparse.Namespace) -> int:
     except BackendUnavailable as exc:
         print(f"nas: error: {exc}", file=sys.stderr)
         return 2
+    from nas_cli.cluster import early_ray
+
     try:
-        return run_batch(spec, url=args.db, out=args.out, ray_address=args.ray_address)
-    except StoreUnavailable as exc:
-        print(f"nas: error: {exc}", file=sys.stderr)
+        with early_ray(spec, args.ray_address) as pool:  # Ray boots while the trainer loads
+            from nas.data import DataError
+            from nas.store import StoreUnavailable, WarmStartError
+            from nas_cli.batch import run_batch
+
+            try:
+                return run_batch(
+                    spec,
+                    url=args.db,
+                    out=args.out,
+                    ray_address=args.ray_address,
+                    started=started,
+                    pool=pool,
+                )
+            except (StoreUnavailable, WarmStartError, DataError) as exc:
+                return _run_error(args, exc)
+    except ConnectionError as exc:  # Ray unreachable at the address given
+        print(f"nas: error: cannot reach Ray: {exc}", file=sys.stderr)
         return 2
-    except WarmStartError as exc:
+
+
+def _run_error(args: argparse.Namespace, exc: Exception) -> int:
+    """Exit 2 with one line for a run that could not start (nothing half-done is left)."""
+    from nas.data import DataError
+    from nas.store import WarmStartError
+
+    if isinstance(exc, WarmStartError):
         print(f"nas: error: invalid spec {args.spec}:\n  warm_start.job_id: {exc}", file=sys.stderr)
-        return 2
-    except DataError as exc:
+    elif isinstance(exc, DataError):
         print(f"nas: error: dataset: {exc}", file=sys.stderr)
-        return 2
+    else:
+        print(f"nas: error: {exc}", file=sys.stderr)
+    return 2
 
 
 def add_run(sub: argparse._SubParsersAction) -> None:
@@ -326,8 +350,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _thread_policy() -> bool:
+    """One thread count for every BLAS, OpenMP and trainer pool of this process (NAS_THREADS,
+    default 1: nas/nn/threads.py says why), chosen before any command trains."""
+    from nas.nn.threads import apply_thread_policy
+
+    try:
+        apply_thread_policy()
+    except ValueError as exc:
+        print(f"nas: error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()  # a run's start-up is counted from here (nas/search/timing.py)
     args = build_parser().parse_args(argv)
+    args.started = started
+    if not _thread_policy():
+        return 2
     handler: Handler = args.handler
     return handler(args)
 

@@ -7,7 +7,10 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from nas.search import Progress
+from nas.search.timing import PARTS, STARTUP, STOPPING
 from nas.store import JobSummary, Trial
+
+_PART_NAMES = {STARTUP: "start-up", STOPPING: "stopping decisions"}
 
 
 def _fmt(x: float | None, digits: int = 4) -> str:
@@ -105,3 +108,15 @@ def summary_line(s: JobSummary) -> str:
         f"job {s.job_id} {s.status}: {s.n_trials} trials ({counts}); epochs spent "
         f"{s.epochs_spent}, saved by stopping {s.epochs_saved}{share}"
     )
+
+
+def time_line(timings: dict[str, float]) -> str:
+    """Where the run's time went, largest part first, and the driver's own cost: every
+    part but training and refit (nas/search/timing.py)."""
+    wall = timings.get("wall") or sum(timings.get(p, 0.0) for p in PARTS)
+    parts = sorted(((timings.get(p, 0.0), p) for p in PARTS), reverse=True)
+    shown = ", ".join(
+        f"{_PART_NAMES.get(p, p)} {s:.1f} s ({s / wall:.0%})" for s, p in parts if wall and s > 0
+    )
+    share = timings.get("driver_share", 0.0)
+    return f"time {wall:.1f} s: {shown}; the driver's own cost {share:.0%} of it"

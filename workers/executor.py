@@ -9,7 +9,8 @@ Faults come back as results, never as exceptions, so the driver records them and
 the trial: a worker process that dies mid-rung gives status "failed" with error
 "worker died: ...", and a trial that runs past `trial_timeout` seconds (summed over its
 rungs) is killed and gives "timeout after N s". The dead actor is dropped; the next trial
-gets a fresh one.
+gets a fresh one. The pool's actors are started with the executor, one per slot, and
+kept for the job: a trial costs no process start, and the data is never shipped again.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from ray.exceptions import RayActorError, RayError
 
 from nas.data import Split
 from nas.search.trial import FAILED, RungResult, TrialOutcome, TrialTask
-from workers.actor import remote_actor
 from workers.cluster import connect, shutdown, worker_count
+from workers.pool import ActorPool
 
 
 @dataclass
@@ -55,7 +56,12 @@ class RayExecutor:
         address: str | None = None,
         cpus_per_worker: float = 1.0,
         trial_timeout: float | None = None,
+        pool: ActorPool | None = None,
     ) -> None:
+        """`pool`: actors started earlier (workers/pool.py), on the Ray this process is
+        connected to; they get the data now and are this executor's to keep and close."""
+        if pool is not None:
+            cpus_per_worker = pool.cpus_per_worker
         if cpus_per_worker <= 0:
             raise ValueError(f"cpus_per_worker must be > 0; got {cpus_per_worker}")
         if trial_timeout is not None and trial_timeout <= 0:
@@ -63,11 +69,18 @@ class RayExecutor:
         self._owns_ray = connect(address)
         self.slots = worker_count(workers, cpus_per_worker, self._owns_ray)
         self.trial_timeout = trial_timeout
-        self._actor_class = remote_actor(cpus_per_worker)
-        self._threads = max(1, int(cpus_per_worker))
         self._data = ray.put(data)  # once per job; actors read it without copying
         self._classification = classification
+        # one long-lived actor per slot, reused trial after trial (a dead one is replaced
+        # by the next start()); made now if no pool was started earlier
+        self._pool = pool or ActorPool(self.slots, cpus_per_worker)
         self._idle: list[Any] = []
+        for actor in self._pool.actors[: self.slots]:
+            self._idle.append(self._loaded(actor))
+        for actor in self._pool.actors[self.slots :]:  # more than the cluster runs at once
+            ray.kill(actor, no_restart=True)
+        while len(self._idle) < self.slots:
+            self._idle.append(self._new_actor())
         self._trials: dict[int, _Trial] = {}
         self._rungs: dict[Any, int] = {}  # rung ObjectRef -> trial number
 
@@ -148,7 +161,11 @@ class RayExecutor:
         return int(ray.get(actor.pid.remote()))
 
     def _new_actor(self) -> Any:
-        return self._actor_class.remote(self._data, self._classification, self._threads)
+        return self._loaded(self._pool.new_actor())
+
+    def _loaded(self, actor: Any) -> Any:
+        actor.load.remote(self._data, self._classification)  # runs before any begin()
+        return actor
 
     def _collect(self, ref: Any) -> RungResult:
         number = self._rungs.pop(ref)

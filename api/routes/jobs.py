@@ -155,7 +155,8 @@ async def events(
         if current is None:  # deleted while watched
             yield ServerSentEvent(event="end", data={"status": "deleted"})
             return
-        key = current.model_dump_json(exclude={"elapsed_seconds", "eta_seconds"})
+        # the clock's fields change every poll: an event is for a change of what was done
+        key = current.model_dump_json(exclude={"elapsed_seconds", "eta_seconds", "timings"})
         if key != last:
             last = key
             yield ServerSentEvent(event="job", data=current)

@@ -23,6 +23,7 @@ from nas.search.fidelity import Schedule, fraction_for, schedule
 from nas.search.problem import Problem, load_problem, local_executor
 from nas.search.proxy import PoolScreen
 from nas.search.refit import best_epoch, refit
+from nas.search.timing import REFIT, SEARCHER, STOPPING, STORE, TRAINING, TimeBooks
 from nas.search.trial import DIVERGED, FAILED, RungResult, TrialTask
 from nas.searchers import Observation, Searcher, SpaceExhaustedError, make_searcher
 from nas.searchers.proxy_screening import ProxyScreeningSearcher
@@ -62,6 +63,11 @@ class _Active:
     reserved: float = 0  # epochs of the running rung, held against the epoch budget
 
 
+# The driver's own lease refresh (and cancellation check) at most this often: under curve
+# extrapolation every epoch is a rung, and a write per rung cost more than the decision.
+HEARTBEAT_SECONDS = 1.0
+
+
 class SearchDriver:
     def __init__(
         self,
@@ -74,9 +80,14 @@ class SearchDriver:
         problem: Problem | None = None,
         progress: Callable[[Progress], None] | None = None,
         keep_going: Callable[[], bool] | None = None,
+        started: float | None = None,
     ) -> None:
         """`keep_going` is asked at every rung boundary; False stops the run there, as a
-        cancellation does (the job runner's way to stop between rungs)."""
+        cancellation does (the job runner's way to stop between rungs). `started` is the
+        time.perf_counter() at which the job's work began (the command's start, the claim):
+        the time from there to the first ask is booked as start-up; default, from here."""
+        self.timings = TimeBooks(started)
+        self._last_beat = -float("inf")
         self.spec = spec
         self.store = store
         self.job_id = job_id
@@ -154,11 +165,14 @@ class SearchDriver:
         self._resume()
         try:
             self._warm_start()
+            self.timings.start()
             while True:
                 self._fill_slots()
                 if not self.active:
                     break
-                for result in self.executor.wait():
+                with self.timings.part(TRAINING):
+                    results = self.executor.wait()
+                for result in results:
                     self._on_rung(result)
                 if not self._heartbeat():
                     return self._abandon("cancelled")
@@ -168,13 +182,19 @@ class SearchDriver:
             if not (isinstance(exc, db.StoreUnavailable) or db.is_disconnect(exc)):
                 with self.store.session() as s:  # transient ones are the caller's to hand back
                     db.finish_job(
-                        s, self.job_id, runner=self.runner, status="failed", error=repr(exc)
+                        s,
+                        self.job_id,
+                        runner=self.runner,
+                        status="failed",
+                        error=repr(exc),
+                        timings=self.timings.snapshot(),
                     )
             raise
         finally:
-            self.executor.close()
+            with self.timings.part(TRAINING):
+                self.executor.close()
         with self.store.session() as s:
-            db.finish_job(s, self.job_id, runner=self.runner)
+            db.finish_job(s, self.job_id, runner=self.runner, timings=self.timings.snapshot())
         return "finished"
 
     def _may_retry(self) -> bool:
@@ -185,19 +205,21 @@ class SearchDriver:
 
     def _fill_slots(self) -> None:
         while len(self.active) < self.executor.slots and self._may_retry():
-            with self.store.session() as s:
+            with self.timings.part(STORE), self.store.session() as s:
                 trial = db.claim_retry(s, self.job_id, worker=self.runner)
                 if trial is None:
                     if not self._may_start():
                         return
                     try:
-                        candidate = self.searcher.ask()  # never one proposed before
+                        with self.timings.part(SEARCHER):
+                            candidate = self.searcher.ask()  # never one proposed before
+                            state = self._state()
                     except SpaceExhaustedError:
                         self.books.exhausted = True
                         return
                     # saved before the trial exists: a pending candidate without a trial
                     # row is known to be lost, one with a row is retried (see _resume)
-                    db.save_searcher_state(s, self.job_id, self._state(), runner=self.runner)
+                    db.save_searcher_state(s, self.job_id, state, runner=self.runner)
                     n_params = candidate.n_params(self.problem.n_features, self.problem.n_outputs)
                     number = db.count_trials(s, self.job_id)
                     trial = db.start_trial(
@@ -219,7 +241,8 @@ class SearchDriver:
             task = TrialTask(
                 a.number, candidate, int(trial.seed), self.max_epochs, self.data_fractions
             )
-            self.executor.start(task)
+            with self.timings.part(TRAINING):
+                self.executor.start(task)
             self._next_rung(a, done=0)
 
     def _next_rung(self, a: _Active, done: int) -> None:
@@ -233,7 +256,8 @@ class SearchDriver:
             return
         a.reserved = (target - done) * fraction
         self.books.held += a.reserved
-        self.executor.run(a.number, target)
+        with self.timings.part(TRAINING):
+            self.executor.run(a.number, target)
 
     def _on_rung(self, result: RungResult) -> None:
         a = self.active[result.number]
@@ -245,7 +269,7 @@ class SearchDriver:
             )
             for x in result.logs
         ]
-        with self.store.session() as s:
+        with self.timings.part(STORE), self.store.session() as s:
             db.record_epochs(s, a.trial_id, points, attempt=a.attempt)
         self.curves[a.number].extend(
             float("nan") if x.val_metric is None else x.val_metric for x in result.logs
@@ -258,7 +282,8 @@ class SearchDriver:
         elif done >= self.max_epochs:
             self._end(a, "finished")
         else:
-            decision = self.policy.decide(a.number, self._curves(), self.max_epochs)
+            with self.timings.part(STOPPING):
+                decision = self.policy.decide(a.number, self._curves(), self.max_epochs)
             if decision.action == STOP:
                 self._end(a, "pruned", decision.reason, decision.predicted_final)
             else:
@@ -284,12 +309,13 @@ class SearchDriver:
             status == "finished" and value is not None and (self.best is None or value > self.best)
         )
         test_metric, payload = None, None
-        if status in ("finished", "pruned"):
-            outcome = self.executor.finish(a.number, keep_model=keep)
-            test_metric, payload = outcome.test_metric, outcome.model
-        else:
-            self.executor.discard(a.number)
-        with self.store.session() as s:
+        with self.timings.part(TRAINING):
+            if status in ("finished", "pruned"):
+                outcome = self.executor.finish(a.number, keep_model=keep)
+                test_metric, payload = outcome.test_metric, outcome.model
+            else:
+                self.executor.discard(a.number)
+        with self.timings.part(STORE), self.store.session() as s:
             db.end_trial(
                 s,
                 a.trial_id,
@@ -328,10 +354,12 @@ class SearchDriver:
         curve: list[float],
     ) -> None:
         obs = Observation(candidate, status, value, n_params, len(curve), tuple(curve))
-        self.searcher.tell(candidate, obs)
-        self.books.told.add(number)
-        with self.store.session() as s:
-            db.save_searcher_state(s, self.job_id, self._state(), runner=self.runner)
+        with self.timings.part(SEARCHER):
+            self.searcher.tell(candidate, obs)
+            self.books.told.add(number)
+            state = self._state()
+        with self.timings.part(STORE), self.store.session() as s:
+            db.save_searcher_state(s, self.job_id, state, runner=self.runner)
         if self.progress is not None:
             self.progress(
                 Progress(
@@ -349,7 +377,7 @@ class SearchDriver:
         The choice is the leaderboard's (validation metric), made before and without the
         refit; a rerun after a crash refits again and overwrites the same record.
         """
-        with self.store.session() as s:
+        with self.timings.part(STORE), self.store.session() as s:
             chosen = db.leaderboard(s, self.job_id, k=1)
             if not chosen:
                 return
@@ -359,9 +387,10 @@ class SearchDriver:
             trial_id, number, value, seed = trial.id, trial.number, trial.val_metric, trial.seed
         assert seed is not None
         data, classification = self.problem.data, self.problem.classification
-        outcome = refit(candidate, seed, best_epoch(curve), data, classification)
+        with self.timings.part(REFIT):
+            outcome = refit(candidate, seed, best_epoch(curve), data, classification)
         meta = {"number": number, "val_metric": value, "refit": True, "epochs": outcome.epochs}
-        with self.store.session() as s:
+        with self.timings.part(STORE), self.store.session() as s:
             db.save_refit(
                 s,
                 trial_id,
@@ -378,7 +407,7 @@ class SearchDriver:
 
     def _resume(self) -> None:
         """Rebuild curves, budget books and the searcher from the store (a restarted run)."""
-        with self.store.session() as s:
+        with self.timings.part(STORE), self.store.session() as s:
             job = db.get_job(s, self.job_id)
             assert job is not None
             state = job.searcher_state or {}
@@ -418,19 +447,28 @@ class SearchDriver:
         for params in state.get("searcher", {}).get("pending", []):
             lost = Candidate.model_validate(params)
             if lost.key() not in started:  # asked, then the run died before its trial began
-                self.searcher.tell(lost, Observation(lost, "failed", None, 0, 0))
+                with self.timings.part(SEARCHER):
+                    self.searcher.tell(lost, Observation(lost, "failed", None, 0, 0))
 
     def _heartbeat(self) -> bool:
+        """Go on? False when told to stop or when the job is no longer ours (cancelled). The
+        store is asked at most every HEARTBEAT_SECONDS; the write carries the time books."""
         if self.keep_going is not None and not self.keep_going():
             return False
-        with self.store.session() as s:
-            return db.heartbeat_job(s, self.job_id, runner=self.runner)
+        now = time.monotonic()
+        if now - self._last_beat < HEARTBEAT_SECONDS:
+            return True
+        self._last_beat = now
+        with self.timings.part(STORE), self.store.session() as s:
+            return db.heartbeat_job(
+                s, self.job_id, runner=self.runner, timings=self.timings.snapshot()
+            )
 
     def _abandon(self, why: str) -> str:
         """The job was cancelled or taken over: stop its trials, write nothing more."""
         for a in list(self.active.values()):
             self.executor.discard(a.number)
-            with self.store.session() as s:
+            with self.timings.part(STORE), self.store.session() as s:
                 db.end_trial(s, a.trial_id, status="failed", error=why, attempt=a.attempt)
         self.active.clear()
         return why

@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,6 +115,7 @@ class JobRunner:
             pass
 
     def _drive(self, job_id: int, raw_spec: dict) -> None:
+        started = time.perf_counter()  # the job's start-up (data, executor) is booked from here
         try:
             spec = JobSpec.model_validate(raw_spec)
             problem = load_problem(spec, self.store)
@@ -130,6 +132,7 @@ class JobRunner:
             executor=executor,
             problem=problem,
             keep_going=lambda: not self.stop_event.is_set(),
+            started=started,
         )
         beat = threading.Event()
         heart = threading.Thread(target=self._beat, args=(job_id, beat), daemon=True)

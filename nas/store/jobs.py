@@ -159,10 +159,19 @@ def _owned(job_id: int, runner: str) -> Any:
 
 
 def heartbeat_job(
-    session: Session, job_id: int, *, runner: str, now: datetime | None = None
+    session: Session,
+    job_id: int,
+    *,
+    runner: str,
+    now: datetime | None = None,
+    timings: dict[str, Any] | None = None,
 ) -> bool:
-    """Refresh the lease; False means the job is no longer this runner's: stop working on it."""
-    statement = update(Job).where(_owned(job_id, runner)).values(heartbeat=now or utcnow())
+    """Refresh the lease (and, given, where the time went so far); False means the job is
+    no longer this runner's: stop working on it."""
+    values: dict[str, Any] = {"heartbeat": now or utcnow()}
+    if timings is not None:
+        values["timings"] = timings
+    statement = update(Job).where(_owned(job_id, runner)).values(**values)
     owned = rows_changed(session, statement.execution_options(synchronize_session=False))
     session.commit()
     return owned == 1
@@ -187,17 +196,17 @@ def finish_job(
     runner: str,
     status: str = "finished",
     error: str | None = None,
+    timings: dict[str, Any] | None = None,
 ) -> bool:
-    """Close a job the runner owns with a final status; False if it was not the owner."""
+    """Close a job the runner owns with a final status (and, given, where its time went);
+    False if it was not the owner."""
     if status not in FINAL_JOB_STATUSES:
         raise ValueError(f"final job status must be one of {FINAL_JOB_STATUSES}, got {status!r}")
-    statement = (
-        update(Job)
-        .where(_owned(job_id, runner))
-        .values(
-            status=status, finished=utcnow(), heartbeat=None, error=error, version=Job.version + 1
-        )
-    )
+    values: dict[str, Any] = {"status": status, "finished": utcnow(), "heartbeat": None}
+    values |= {"error": error, "version": Job.version + 1}
+    if timings is not None:
+        values["timings"] = timings
+    statement = update(Job).where(_owned(job_id, runner)).values(**values)
     owned = rows_changed(session, statement.execution_options(synchronize_session=False))
     session.commit()
     return owned == 1

@@ -113,6 +113,9 @@ class Job(Base):
     # Bumped in the same transaction as every write that changes what the job's reads
     # return (its status, its trials, their curves): the API's read cache keys on it (0005).
     version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # where the run's time went, seconds by part (nas.search.timing), kept fresh by the
+    # driver's heartbeat and final when the job ends (0007)
+    timings: Mapped[dict[str, Any] | None]
 
 
 class Trial(Base):

@@ -25,9 +25,8 @@ def bump_job(session: Session, job_ids: int | Sequence[int]) -> None:
 
 
 def bump_trial_job(session: Session, trial_id: int) -> None:
-    """Bump the version of the job a trial belongs to."""
-    owner = select(Trial.job_id).where(Trial.id == trial_id).scalar_subquery()
-    session.execute(_bump(Job.id == owner))
+    """Bump the version of the job a trial belongs to (every rung's write does: built once)."""
+    session.connection().execute(_BUMP_TRIAL_JOB, {"trial_id": trial_id})
 
 
 def _bump(where: object) -> Update:
@@ -38,6 +37,10 @@ def _bump(where: object) -> Update:
         .execution_options(synchronize_session=False)
     )
 
+
+_BUMP_TRIAL_JOB = _bump(
+    Job.id == select(Trial.job_id).where(Trial.id == bindparam("trial_id")).scalar_subquery()
+)
 
 Stamp = tuple[int, datetime, int, str]  # (job id, created, version, status)
 

@@ -132,3 +132,26 @@ def test_a_failure_after_the_claim_fails_the_job_at_once(tmp_path, monkeypatch):
     with db.open_store(url).session() as s:
         (job,) = db.list_jobs(s)
     assert job.status == "failed" and "no executor today" in job.error
+
+
+def test_run_ends_with_where_the_time_went(tmp_path, capsys):
+    import re
+
+    db = f"sqlite:///{tmp_path / 'nas.db'}"
+    spec = EXAMPLES / "digits-tpe.yaml"
+    assert main(["run", str(spec), "--trials", "2", "--db", db]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    wall = float(re.match(r"time (\d+\.\d) s: ", last).group(1))
+    found = re.findall(r"(?:: |, )([a-z -]+?) (\d+\.\d) s \(", last)
+    parts = {name: float(s) for name, s in found}
+    assert {"training", "start-up", "store"} <= set(parts)
+    assert sum(parts.values()) == pytest.approx(wall, abs=0.1 * len(parts))  # rounded to 0.1
+    assert re.search(r"the driver's own cost \d+% of it$", last)
+
+
+def test_nas_refuses_a_bad_thread_count_naming_the_variable(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("NAS_THREADS", "0")
+    code = main(["run", str(EXAMPLES / "digits-tpe.yaml"), "--db", f"sqlite:///{tmp_path}/x.db"])
+    assert code == 2
+    assert "NAS_THREADS must be an integer in [1, 1024]; got '0'" in capsys.readouterr().err
+    assert not (tmp_path / "x.db").exists()

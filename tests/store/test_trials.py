@@ -149,3 +149,31 @@ def test_retry_reuses_number_and_fences_the_old_attempt(session: Session) -> Non
     assert record_epoch(session, trial.id, EpochPoint(1, val_metric=0.2), attempt=2)
     assert end_trial(session, trial.id, status="failed", error="boom", attempt=2)
     assert claim_retry(session, job.id, max_attempts=2) is None  # attempts used up
+
+
+def test_a_rungs_epochs_are_written_by_one_statement_and_read_back_whole(
+    session: Session,
+) -> None:
+    from sqlalchemy import event
+
+    job = create_job(session, name="a", spec={})
+    trial = start_trial(session, job.id, params={})
+    engine = session.get_bind()
+    executed: list[tuple[str, bool]] = []
+
+    def seen(_conn, _cursor, statement, _params, _context, executemany) -> None:
+        executed.append((statement.split()[0].upper(), executemany))
+
+    rung = [EpochPoint(e, 1.0 / e, 2.0 / e, e / 10, 0.01, 0.5) for e in range(1, 6)]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert record_epochs(session, trial.id, rung, attempt=1)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    inserts = [many for verb, many in executed if verb == "INSERT"]
+    assert len(inserts) == 1 and len(executed) == 3  # the trial's row, the epochs, the version
+    assert curve(session, trial.id) == rung
+    stored = get_trial(session, trial.id)
+    assert (stored.epochs_run, stored.val_metric) == (5, 0.5)
+    assert not record_epochs(session, trial.id, [EpochPoint(6, val_metric=0.6)], attempt=2)
+    assert len(curve(session, trial.id)) == 5  # a stale attempt writes nothing

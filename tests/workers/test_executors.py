@@ -118,7 +118,7 @@ def test_the_data_set_is_read_from_the_object_store_without_copies(local_ray, di
 
     from workers.actor import remote_actor
 
-    actor = remote_actor(1.0).remote(ray.put(digits), True, 1)
+    actor = remote_actor(1.0).remote(1, ray.put(digits), True)
     try:
         # a copy would be a private, writeable array; the store's is a read-only view
         assert ray.get(actor.__ray_call__.remote(lambda a: a.data.X_train.flags.writeable)) is False

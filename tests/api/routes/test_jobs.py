@@ -21,6 +21,18 @@ def test_submit_poll_to_finished_with_progress(client: httpx.Client, finished_jo
     assert job["spec"]["dataset"]["name"] == "iris"
 
 
+def test_a_finished_job_says_where_its_time_went(client: httpx.Client, finished_job: dict) -> None:
+    timings = client.get(f"/jobs/{finished_job['id']}").json()["timings"]
+    parts = ("startup", "training", "stopping", "store", "searcher", "refit", "other")
+    assert all(timings[p] >= 0 for p in parts) and timings["training"] > 0
+    assert timings["wall"] == pytest.approx(sum(timings[p] for p in parts), abs=1e-3)
+    # the books run from the claim to the end: about the job's own elapsed time
+    assert 0 < timings["wall"] <= finished_job["elapsed_seconds"] + 0.5
+    assert timings["wall"] >= 0.5 * finished_job["elapsed_seconds"]
+    own = timings["wall"] - timings["training"] - timings["refit"]
+    assert timings["driver_share"] == pytest.approx(own / timings["wall"], abs=1e-3)
+
+
 def test_submit_answers_202_with_location(client: httpx.Client) -> None:
     r = client.post("/jobs", json=tiny_spec(trials=1))
     assert r.status_code == 202
