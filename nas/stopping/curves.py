@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nas.stopping.families import FAMILIES, FamilyFit, fit_family
+from nas.stopping.families import FAMILIES, FamilyFit, fit_families
 
 # Bounds of the common metrics (higher is better): used to keep extrapolations sane.
 ACCURACY_BOUNDS = (0.0, 1.0)
@@ -72,9 +72,8 @@ class CurveFit:
         lower, upper = self.bounds
         if not self.fits:
             return _prior(self.last_value, self.bounds)
-        x_n, x_t = np.array([float(self.n_points)]), np.array([float(at_epoch)])
-        at_n = np.array([float(f(x_n)[0]) for f in self.fits])
-        at_t = np.array([float(f(x_t)[0]) for f in self.fits])
+        x = np.array([float(self.n_points), float(at_epoch)])
+        at_n, at_t = np.array([f(x) for f in self.fits]).T
         change = at_t - at_n
         sane = (
             np.isfinite(at_t)
@@ -122,7 +121,7 @@ def fit(
     if y.size < MIN_POINTS:
         return CurveFit((), np.zeros(0), 0.0, last, 0.0, n, bounds)
     w = (x / x[-1]) ** RECENCY
-    fits = tuple(fit_family(FAMILIES[name], x, y, w) for name in families)
+    fits = tuple(fit_families([FAMILIES[name] for name in families], x, y, w))
     dof = max(1.0, y.size - 3.0)
     mse = np.array([f.wsse for f in fits]) / w.sum() * y.size / dof
     mse = np.where(np.isfinite(mse), mse, np.inf)
