@@ -31,7 +31,9 @@ from nas.searchers.warm import WarmStartSearcher
 from nas.space import Candidate
 from nas.spec import JobSpec
 from nas.stopping import STOP, Curves, StoppingPolicy, TrialCurve, make_policy
-from nas.stopping.curves import R2_BOUNDS
+from nas.stopping.curves import ACCURACY_BOUNDS, R2_BOUNDS
+from nas.stopping.prior import MIN_CURVES as PRIOR_MIN_CURVES
+from nas.stopping.prior import CurvePrior
 from nas.store.trials import DEFAULT_MAX_ATTEMPTS
 
 
@@ -154,7 +156,17 @@ class SearchDriver:
         options = dict(self.spec.stopping.options)
         if not self.problem.classification and self.spec.stopping.policy in ("lce", "lce+asha"):
             options.setdefault("bounds", R2_BOUNDS)
+        if options.get("learned_prior"):  # built here, from the store: policies do no I/O
+            options["prior"] = self._learned_prior(options.get("bounds", ACCURACY_BOUNDS))
         return options
+
+    def _learned_prior(self, bounds: tuple[float, float]) -> CurvePrior | None:
+        """A curve prior from earlier jobs' finished curves on this data set; None while
+        the store holds too few of them."""
+        dataset = self.spec.dataset.model_dump(mode="json")
+        with self.store.session() as s:
+            curves = db.finished_curves(s, dataset=dataset, exclude_job=self.job_id)
+        return CurvePrior.build(curves, bounds) if len(curves) >= PRIOR_MIN_CURVES else None
 
     # -- the loop -----------------------------------------------------------------------
 

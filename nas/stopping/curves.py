@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nas.stopping.families import FAMILIES, FamilyFit, fit_family
+from nas.stopping.calibration import DEFAULT, Calibration
+from nas.stopping.families import FAMILIES, FamilyFit, fit_families
 
 # Bounds of the common metrics (higher is better): used to keep extrapolations sane.
 ACCURACY_BOUNDS = (0.0, 1.0)
@@ -56,6 +57,17 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class RawForecast:
+    """The ensemble's forecast before calibration: mean, raw spread, and the headroom
+    (distance from the curve's fitted level to the metric's upper bound)."""
+
+    mean: float
+    raw_std: float
+    headroom: float
+    fraction: float
+
+
+@dataclass(frozen=True)
 class CurveFit:
     """The family fits for one curve; predicts at any epoch without fitting again."""
 
@@ -66,15 +78,25 @@ class CurveFit:
     span: float
     n_points: int
     bounds: tuple[float, float]
+    calibration: Calibration = DEFAULT
 
     def predict(self, at_epoch: float) -> Prediction:
-        """Ensemble mean and spread at `at_epoch` (epochs count from 1)."""
-        lower, upper = self.bounds
+        """Ensemble mean and calibrated spread at `at_epoch` (epochs count from 1)."""
         if not self.fits:
             return _prior(self.last_value, self.bounds)
-        x_n, x_t = np.array([float(self.n_points)]), np.array([float(at_epoch)])
-        at_n = np.array([float(f(x_n)[0]) for f in self.fits])
-        at_t = np.array([float(f(x_t)[0]) for f in self.fits])
+        raw = self.raw(at_epoch)
+        std = self.calibration.std(raw.fraction, raw.raw_std, raw.headroom)
+        return Prediction(raw.mean, std)
+
+    def raw(self, at_epoch: float) -> RawForecast:
+        """The uncalibrated forecast at `at_epoch`: what a calibration is fitted to."""
+        lower, upper = self.bounds
+        fraction = self.n_points / max(float(at_epoch), 1.0)
+        if not self.fits:
+            p = _prior(self.last_value, self.bounds)
+            return RawForecast(p.mean, p.std, _headroom(p.mean, self.bounds, p.std), fraction)
+        x = np.array([float(self.n_points), float(at_epoch)])
+        at_n, at_t = np.array([f(x) for f in self.fits]).T
         change = at_t - at_n
         sane = (
             np.isfinite(at_t)
@@ -83,7 +105,9 @@ class CurveFit:
             & (np.abs(change) <= WILD_SPAN * self.span + self.noise_std)
         )
         if not sane.any():
-            return Prediction(float(np.clip(self.last_value, lower, upper)), self._wide_std())
+            level = float(np.clip(self.last_value, lower, upper))
+            wide = self._wide_std()
+            return RawForecast(level, wide, _headroom(level, self.bounds, wide), fraction)
         w = self.weights * sane
         w = w / w.sum()
         at_t = np.where(sane, at_t, 0.0)
@@ -91,10 +115,21 @@ class CurveFit:
         spread = float(w @ (at_t - mean) ** 2)
         expected_change = float(w @ np.where(sane, change, 0.0))
         var = spread + self.noise_std**2 + (CHANGE_STD * expected_change) ** 2
-        return Prediction(float(np.clip(mean, lower, upper)), math.sqrt(var))
+        level = float(w @ np.where(sane, at_n, 0.0))
+        room = _headroom(level, self.bounds, self.span + self.noise_std)
+        return RawForecast(float(np.clip(mean, lower, upper)), math.sqrt(var), room, fraction)
 
     def _wide_std(self) -> float:
         return max(self.span, self.noise_std, 1e-3)
+
+
+def _headroom(level: float, bounds: tuple[float, float], scale: float) -> float:
+    """How far a curve at `level` can still rise: to the upper bound where there is one,
+    else by `scale` (the curve's own span)."""
+    upper = bounds[1]
+    if math.isfinite(upper) and math.isfinite(level):
+        return max(upper - level, 0.0)
+    return max(scale, 0.0)
 
 
 def _prior(last_value: float, bounds: tuple[float, float]) -> Prediction:
@@ -111,8 +146,10 @@ def fit(
     curve: Sequence[float] | np.ndarray,
     bounds: tuple[float, float] = ACCURACY_BOUNDS,
     families: Sequence[str] = tuple(FAMILIES),
+    calibration: Calibration = DEFAULT,
 ) -> CurveFit:
-    """Fit every family to the finite points of `curve` (value at epoch i is curve[i - 1])."""
+    """Fit every family to the finite points of `curve` (value at epoch i is curve[i - 1]);
+    its predictions' spread is calibrated by `calibration` (RAW: the ensemble's own)."""
     y_all = np.asarray(curve, dtype=float).ravel()
     x_all = np.arange(1, y_all.size + 1, dtype=float)
     finite = np.isfinite(y_all)
@@ -120,9 +157,9 @@ def fit(
     last = float(y[-1]) if y.size else math.nan
     n = int(x_all.size)
     if y.size < MIN_POINTS:
-        return CurveFit((), np.zeros(0), 0.0, last, 0.0, n, bounds)
+        return CurveFit((), np.zeros(0), 0.0, last, 0.0, n, bounds, calibration)
     w = (x / x[-1]) ** RECENCY
-    fits = tuple(fit_family(FAMILIES[name], x, y, w) for name in families)
+    fits = tuple(fit_families([FAMILIES[name] for name in families], x, y, w))
     dof = max(1.0, y.size - 3.0)
     mse = np.array([f.wsse for f in fits]) / w.sum() * y.size / dof
     mse = np.where(np.isfinite(mse), mse, np.inf)
@@ -130,7 +167,7 @@ def fit(
     weights = floor / np.maximum(mse, floor)  # inverse mean squared error, best family = 1
     noise = math.sqrt(floor)
     span = float(np.ptp(y))
-    return CurveFit(fits, weights, noise, last, span, n, bounds)
+    return CurveFit(fits, weights, noise, last, span, n, bounds, calibration)
 
 
 def predict(

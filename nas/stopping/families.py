@@ -14,8 +14,9 @@ higher is better and x is the epoch, starting at 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,6 +45,12 @@ class Family:
     basis: Basis
     params_from: ParamsFrom
     formula: Formula
+    n_linear: int = 2  # parameters solved in closed form: the basis's columns (1 or 2)
+    axes: tuple[Array, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        axes = tuple(np.unique(self.grid[:, d]) for d in range(self.grid.shape[1]))
+        object.__setattr__(self, "axes", axes)
 
     def __call__(self, x: Array, params: Array) -> Array:
         """The curve at epochs x for named parameters in `param_names` order."""
@@ -77,49 +84,118 @@ def _design(family: Family, x: Array, shapes: Array) -> Array:
 
 
 def _solve(design: Array, y: Array, w: Array) -> tuple[Array, Array]:
-    """Weighted least squares for a stack of designs (G, n, k): coefficients and residuals."""
-    weighted = design * w[None, :, None]
-    gram = np.einsum("gnk,gnj->gkj", weighted, design)
-    k = design.shape[2]
-    scale = np.trace(gram, axis1=1, axis2=2)[:, None, None] / k + 1.0
-    gram = gram + RIDGE * scale * np.eye(k)[None]
-    rhs = np.einsum("gnk,n->gk", weighted, y)
-    coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
-    resid = np.einsum("gnk,gk->gn", design, coef) - y[None, :]
-    return coef, np.einsum("gn,n->g", resid * resid, w)
+    """Weighted least squares for a stack of designs (G, n, 2): coefficients and weighted
+    residuals. The 2x2 normal equations are solved in closed form (Cramer's rule) in one
+    vectorized pass over every design of every family; np.linalg.solve's batched LU cost
+    more than the rest of a fit on curves this short."""
+    first, second = design[..., 0], design[..., 1]
+    wfirst, wsecond = first * w, second * w
+    a = np.einsum("gn,gn->g", wfirst, first)
+    b = np.einsum("gn,gn->g", wfirst, second)
+    d = np.einsum("gn,gn->g", wsecond, second)
+    ridge = RIDGE * ((a + d) / 2.0 + 1.0)
+    a, d = a + ridge, d + ridge
+    r0, r1 = wfirst @ y, wsecond @ y
+    det = a * d - b * b
+    c0, c1 = (d * r0 - b * r1) / det, (a * r1 - b * r0) / det
+    resid = first * c0[:, None] + second * c1[:, None] - y
+    return np.stack([c0, c1], axis=1), (resid * resid) @ w
 
 
 def fit_family(family: Family, x: Array, y: Array, w: Array, zooms: int = ZOOMS) -> FamilyFit:
     """Fit one family to (x, y) with point weights w: a global grid, then finer local grids."""
-    coefs, wsse = _solve(_design(family, x, family.grid), y, w)
-    best = int(np.argmin(np.where(np.isfinite(wsse), wsse, np.inf)))
-    shape, coef, err = family.grid[best], coefs[best], float(wsse[best])
-    if family.grid.shape[1] == 0:
-        return FamilyFit(family, shape, coef, err)
-    step = _grid_step(family.grid, shape)
-    lower, upper = np.array(family.shape_lower), np.array(family.shape_upper)
-    for _ in range(zooms):
-        step = step / ZOOM_FACTOR
-        local = np.clip(shape + _local_offsets(shape.size) * step, lower, upper)
-        coefs, wsse = _solve(_design(family, x, local), y, w)
-        wsse = np.where(np.isfinite(wsse), wsse, np.inf)
-        i = int(np.argmin(wsse))
-        if wsse[i] < err:
-            shape, coef, err = local[i], coefs[i], float(wsse[i])
-    return FamilyFit(family, shape, coef, err)
+    return fit_families((family,), x, y, w, zooms)[0]
 
 
-def _grid_step(grid: Array, shape: Array) -> Array:
+def fit_families(
+    families: Sequence[Family], x: Array, y: Array, w: Array, zooms: int = ZOOMS
+) -> list[FamilyFit]:
+    """Fit every family to (x, y) at once: the global grids of all families in one batched
+    solve, then each zoom level's local grids of all families in one more. A fit is then a
+    few dozen NumPy calls instead of a few hundred, which is what its time was made of
+    (curves of tens of points). The global designs depend only on the epochs, so those of
+    epochs 1..n are built once and reused by every fit (see _global_design)."""
+    families = tuple(families)
+    grids = [f.grid for f in families]
+    coefs, wsse = _split(families, grids, *_solve(_global_design(families, x), y, w))
+    best = []
+    for f, c, e in zip(families, coefs, wsse, strict=True):
+        j = int(np.argmin(e))
+        best.append((f.grid[j], c[j], float(e[j])))
+    shaped = [i for i, f in enumerate(families) if f.grid.shape[1] > 0]
+    steps = {i: _grid_step(families[i], best[i][0]) for i in shaped}
+    for _ in range(zooms if shaped else 0):
+        local = []
+        for i in shaped:
+            f, steps[i] = families[i], steps[i] / ZOOM_FACTOR
+            offsets = _local_offsets(best[i][0].size) * steps[i]
+            local.append(np.clip(best[i][0] + offsets, f.shape_lower, f.shape_upper))
+        zoomed = tuple(families[i] for i in shaped)
+        coefs, wsse = _split(zoomed, local, *_solve(_stacked_design(zoomed, x, local), y, w))
+        for k, i in enumerate(shaped):
+            j = int(np.argmin(wsse[k]))
+            if wsse[k][j] < best[i][2]:
+                best[i] = (local[k][j], coefs[k][j], float(wsse[k][j]))
+    return [FamilyFit(f, *best[i]) for i, f in enumerate(families)]
+
+
+def _stacked_design(families: Sequence[Family], x: Array, shapes: Sequence[Array]) -> Array:
+    """Every family's designs at its shapes, one-column ones padded with a zero column
+    (the ridge gives it a zero coefficient), stacked into one (G, n, 2) array."""
+    parts = []
+    with np.errstate(all="ignore"):
+        for f, s in zip(families, shapes, strict=True):
+            design = f.basis(x, np.atleast_2d(s))
+            if design.shape[2] == 1:
+                design = np.concatenate([design, np.zeros_like(design)], axis=2)
+            parts.append(design)
+    stacked = np.concatenate(parts)
+    return np.where(np.isfinite(stacked), stacked, 0.0)
+
+
+_GLOBAL_DESIGNS: dict[tuple[str, ...], Array] = {}
+
+
+def _global_design(families: tuple[Family, ...], x: Array) -> Array:
+    """The stacked global-grid designs at epochs x. For the registered families at epochs
+    1..n (every curve without gaps) a slice of one table built for the longest n so far;
+    the table grows by doubling, so a search builds it a few times at most."""
+    n = x.size
+    names = tuple(f.name for f in families)
+    contiguous = n > 0 and x[0] == 1.0 and x[-1] == n and bool(np.all(np.diff(x) == 1.0))
+    if not contiguous or any(FAMILIES.get(f.name) is not f for f in families):
+        return _stacked_design(families, x, [f.grid for f in families])
+    table = _GLOBAL_DESIGNS.get(names)
+    if table is None or table.shape[1] < n:
+        size = max(n, 2 * (0 if table is None else table.shape[1]), 64)
+        epochs = np.arange(1, size + 1, dtype=float)
+        table = _stacked_design(families, epochs, [f.grid for f in families])
+        _GLOBAL_DESIGNS[names] = table
+    return table[:, :n]
+
+
+def _split(
+    families: Sequence[Family], shapes: Sequence[Array], coef: Array, wsse: Array
+) -> tuple[list[Array], list[Array]]:
+    """Per family, its rows of a stacked solve: coefficients (as many as its basis has) and
+    residuals, non-finite ones as inf so that no argmin picks them."""
+    wsse = np.where(np.isfinite(wsse), wsse, np.inf)
+    cuts = np.cumsum([len(s) for s in shapes])[:-1]
+    coefs = [c[:, : f.n_linear] for c, f in zip(np.split(coef, cuts), families, strict=True)]
+    return coefs, np.split(wsse, cuts)
+
+
+def _grid_step(family: Family, shape: Array) -> Array:
     """Per shape parameter, the wider of the grid gaps on either side of `shape`."""
     steps = []
-    for d in range(grid.shape[1]):
-        axis = np.unique(grid[:, d])
-        i = int(np.searchsorted(axis, shape[d]))
+    for axis, value in zip(family.axes, shape, strict=True):
+        i = int(np.searchsorted(axis, value))
         gaps = np.diff(axis[max(i - 1, 0) : i + 2])
         steps.append(float(gaps.max()) if gaps.size else 1.0)
     return np.array(steps)
 
 
+@functools.cache
 def _local_offsets(p: int) -> Array:
     """The (2 * ZOOM_FACTOR + 1) ** p offsets of a local grid, in units of its step."""
     ticks = np.arange(-ZOOM_FACTOR, ZOOM_FACTOR + 1, dtype=float)
@@ -193,6 +269,7 @@ def _log_power() -> Family:
         ],
         params_from=lambda s, c: np.array([c[0], s[0], s[1]]),
         formula=lambda x, p: p[0] / (1.0 + (x / np.exp(p[1])) ** p[2]),
+        n_linear=1,
     )
 
 
@@ -212,6 +289,7 @@ def _vapor_pressure() -> Family:
         ],
         params_from=params_from,
         formula=lambda x, p: np.exp(p[0] + p[1] / x + p[2] * np.log(x)),
+        n_linear=1,
     )
 
 

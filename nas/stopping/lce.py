@@ -20,14 +20,19 @@ from nas.stopping.base import (
     _probability,
 )
 from nas.stopping.curves import ACCURACY_BOUNDS, fit
+from nas.stopping.prior import CurvePrior
 
 
 @dataclass(frozen=True)
 class LearningCurvePolicy(_Policy):
     """Stop a trial when P(its final value >= the best finished final value) < delta.
 
-    The probability comes from nas.stopping.curves' ensemble extrapolation (Domhan et al. 2015).
-    Until some trial has finished there is nothing to beat, so every trial continues.
+    The probability comes from nas.stopping.curves' ensemble extrapolation (Domhan et al. 2015),
+    with its spread calibrated (nas.stopping.calibration), or from `prior`, a CurvePrior
+    learned from the store's curves, when one is given: `learned_prior=True` asks the driver
+    to build one (off by default; docs/stopping.md has the measurements). Until some trial
+    has finished there is nothing to beat, so every trial continues; a trial already at or
+    above the best final value continues without a forecast (no fit is needed to know it).
     """
 
     name: str = field(init=False, default="lce")
@@ -38,11 +43,17 @@ class LearningCurvePolicy(_Policy):
     min_epochs: int = 5
     interval: int = 1
     bounds: tuple[float, float] = ACCURACY_BOUNDS
+    learned_prior: bool = False
+    prior: CurvePrior | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _probability("delta", self.delta)
         _positive_int("interval", self.interval)
+        if not isinstance(self.learned_prior, bool):
+            raise ValueError(f"learned_prior must be true or false, got {self.learned_prior!r}")
+        if self.prior is not None and not isinstance(self.prior, CurvePrior):
+            raise ValueError(f"prior must be a CurvePrior or None, got {type(self.prior).__name__}")
 
     def rungs(self, max_epochs: int) -> list[int]:
         return list(range(self.min_epochs, max_epochs, self.interval))
@@ -58,7 +69,12 @@ class LearningCurvePolicy(_Policy):
         if not finals:
             return Decision(CONTINUE, "no finished trial to beat yet")
         best = max(finals)
-        forecast = fit(values, self.bounds).predict(max_epochs)
+        if values[-1] >= best:
+            return Decision(CONTINUE, f"at {values[-1]:.4g} >= the best final {best:.4g}")
+        if self.prior is not None:
+            forecast = self.prior.predict(values, max_epochs)
+        else:
+            forecast = fit(values, self.bounds).predict(max_epochs)
         p = forecast.prob_exceeds(best)
         verdict = STOP if p < self.delta else CONTINUE
         sign = "<" if verdict == STOP else ">="
@@ -72,8 +88,12 @@ def lce_asha(
     eta: int = 3,
     asha_min_epochs: int | None = None,
     bounds: tuple[float, float] = ACCURACY_BOUNDS,
+    learned_prior: bool = False,
+    prior: CurvePrior | None = None,
 ) -> AnyOf:
     """Curve extrapolation and ASHA together: a trial must pass both to go on."""
     asha = AshaPolicy(min_epochs=asha_min_epochs or min_epochs, eta=eta)
-    lce = LearningCurvePolicy(delta=delta, min_epochs=min_epochs, bounds=bounds)
+    lce = LearningCurvePolicy(
+        delta=delta, min_epochs=min_epochs, bounds=bounds, learned_prior=learned_prior, prior=prior
+    )
     return AnyOf((lce, asha), name="lce+asha")

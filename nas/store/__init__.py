@@ -48,7 +48,14 @@ from nas.store.jobs import (
 from nas.store.migrate import current_revision, ensure_schema, head_revision, upgrade
 from nas.store.models import Dataset, Epoch, Job, Model, Proxy, Trial
 from nas.store.proxies import count_proxies, list_proxies, proxies_cost, record_proxies
-from nas.store.queries import JobSummary, job_summary, leaderboard, param_importance, pareto_front
+from nas.store.queries import (
+    JobSummary,
+    finished_curves,
+    job_summary,
+    leaderboard,
+    param_importance,
+    pareto_front,
+)
 from nas.store.session import Store, open_store
 from nas.store.trials import (
     EpochPoint,
@@ -106,6 +113,7 @@ __all__ = [
     "ensure_schema",
     "export_csv",
     "export_json",
+    "finished_curves",
     "find_dataset",
     "finish_job",
     "get_dataset",

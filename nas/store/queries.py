@@ -1,5 +1,6 @@
 """Read-side questions the API and dashboard ask of a job: leaderboard, curves' summary,
-Pareto front and parameter importance.
+Pareto front and parameter importance; and the finished curves of earlier jobs that a
+learned curve prior (nas.stopping.prior) is built from.
 
 Each is one or two indexed queries plus a little NumPy, so the answers stay fast past tens
 of thousands of trials. Metric direction is higher-is-better throughout.
@@ -8,6 +9,7 @@ of thousands of trials. Metric direction is higher-is-better throughout.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +17,8 @@ import numpy as np
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from nas.status import STOPPED_TRIAL_STATUSES
-from nas.store.models import TRIAL_STATUSES, Job, Trial
+from nas.status import STOPPED_TRIAL_STATUSES, TrialStatus
+from nas.store.models import TRIAL_STATUSES, Epoch, Job, Trial
 
 STOPPED_STATUSES = STOPPED_TRIAL_STATUSES
 MAX_BINS = 8
@@ -167,3 +169,44 @@ def job_summary(session: Session, job_id: int, *, max_epochs: int | None = None)
         max_epochs=int(budget) if budget else None,
         best_val_metric=finished_best[0] if finished_best else None,
     )
+
+
+def finished_curves(
+    session: Session,
+    *,
+    dataset: Mapping[str, Any],
+    exclude_job: int | None = None,
+    limit: int = 1000,
+) -> list[list[float]]:
+    """Validation-metric curves of the newest `limit` finished trials (each its full epoch
+    budget) of other jobs on the same data set (their spec's `dataset` equals `dataset`),
+    oldest first. Curves with a missing value or trained on part of the rows (data-fraction
+    fidelity) are left out: a prior learns what full training does."""
+    jobs = session.execute(select(Job.id, Job.spec).where(Job.id != (exclude_job or -1))).all()
+    wanted = dict(dataset)
+    ids = [job_id for job_id, spec in jobs if (spec or {}).get("dataset") == wanted]
+    if not ids:
+        return []
+    newest = (
+        select(Trial.id)
+        .where(Trial.job_id.in_(ids), Trial.status == TrialStatus.FINISHED)
+        .order_by(Trial.id.desc())
+        .limit(limit)
+    )
+    trial_ids = sorted(session.scalars(newest))
+    points = session.execute(
+        select(Epoch.trial_id, Epoch.val_metric, Epoch.data_fraction)
+        .where(Epoch.trial_id.in_(trial_ids))
+        .order_by(Epoch.trial_id, Epoch.epoch)
+    )
+    curves: dict[int, list[float | None]] = {t: [] for t in trial_ids}
+    partial: set[int] = set()
+    for trial_id, value, fraction in points:
+        curves[trial_id].append(value)
+        if fraction < 1.0:
+            partial.add(trial_id)
+    return [
+        [float(v) for v in values if v is not None]
+        for t, values in curves.items()
+        if values and t not in partial and None not in values
+    ]

@@ -12,6 +12,7 @@ from nas.store import (
     Store,
     create_job,
     end_trial,
+    finished_curves,
     job_summary,
     leaderboard,
     page_trials,
@@ -165,3 +166,35 @@ def test_pages_and_leaderboards_are_read_in_index_order_on_sqlite(
     ]
     assert len(plans) == 3
     assert not [p for p in plans if "TEMP B-TREE" in p], plans
+
+
+def test_finished_curves_are_other_jobs_full_curves_on_the_same_data_set(session: Session) -> None:
+    digits, wine = {"name": "digits"}, {"name": "wine"}
+    earlier = create_job(session, name="a", spec={"dataset": digits})
+    other_data = create_job(session, name="b", spec={"dataset": wine})
+    current = create_job(session, name="c", spec={"dataset": digits})
+
+    def trial(
+        job_id: int, values: list[float | None], status: str = "finished", part: float = 1.0
+    ) -> None:
+        t = start_trial(session, job_id, params={})
+        points = [
+            EpochPoint(e, val_metric=v, data_fraction=part) for e, v in enumerate(values, start=1)
+        ]
+        record_epochs(session, t.id, points)
+        end_trial(session, t.id, status=status)
+
+    trial(earlier.id, [0.5, 0.6, 0.7])
+    trial(earlier.id, [0.2, 0.3, 0.4])
+    trial(earlier.id, [0.1, 0.2], status="pruned")  # not its full budget
+    trial(earlier.id, [0.3, None, 0.5])  # a missing value
+    trial(earlier.id, [0.3, 0.4, 0.5], part=0.5)  # trained on half the rows
+    trial(other_data.id, [0.9, 0.9, 0.9])  # another data set
+    trial(current.id, [0.8, 0.8, 0.8])  # the asking job's own
+    curves = finished_curves(session, dataset=digits, exclude_job=current.id)
+    assert curves == [[0.5, 0.6, 0.7], [0.2, 0.3, 0.4]]
+    # the newest three finished trials, of which two are left out
+    assert finished_curves(session, dataset=digits, exclude_job=current.id, limit=3) == [
+        [0.2, 0.3, 0.4]
+    ]
+    assert finished_curves(session, dataset={"name": "iris"}) == []
