@@ -63,6 +63,15 @@ def to_host(a: Any) -> np.ndarray:
     return a.get() if hasattr(a, "get") else np.asarray(a)
 
 
+def module_of(a: Any) -> ModuleType:
+    """The array module an array belongs to: numpy, or cupy for a GPU array."""
+    if isinstance(a, np.ndarray):
+        return np
+    import cupy
+
+    return cupy
+
+
 def gpu_expit(z: Any, out: Any) -> None:
     """The logistic function on a CuPy array (SciPy's expit is a CPU ufunc)."""
     from cupyx.scipy.special import expit

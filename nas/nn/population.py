@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from nas.nn.backend import array_module, to_host
+from nas.nn.layout import Layout, Placement, runs
 from nas.nn.losses import member_losses
-from nas.nn.optimizers import Adam, adam_scalars
-from nas.nn.stack import Layout, Placement, Stack, Task, forward, gradients, update, workspace
+from nas.nn.stack import Stack, Task, forward, gradients, update, workspace
 from nas.nn.training import DIVERGED, MAX_ITER, Callback, epoch_order
 
 OnError = Callable[[int, Exception], None]
@@ -152,35 +152,9 @@ def _check_compatible(first_est, est, arrays, data) -> None:
             raise ValueError("population members must see the same scaled data (scaling)")
 
 
-def _settings(trainer: Any) -> dict[str, float]:
-    """One member's weight decay and optimizer settings (0 where its optimizer has none)."""
-    opt = trainer.optimizer
-    adam = isinstance(opt, Adam)
-    return {
-        "alpha": trainer.alpha,
-        "lr": opt.lr,
-        "beta_1": opt.beta_1 if adam else 0.0,
-        "beta_2": opt.beta_2 if adam else 0.0,
-        "epsilon": opt.epsilon if adam else 0.0,
-        "momentum": 0.0 if adam else opt.momentum,
-    }
-
-
-def _state(trainer: Any, name: str) -> np.ndarray | None:
-    """A member's flat params, Adam m and v, or SGD velocity (None if it keeps none)."""
-    if name == "params":
-        return trainer.net.params
-    opt = trainer.optimizer
-    if name in ("m", "v"):
-        return getattr(opt, name) if isinstance(opt, Adam) else None
-    return None if isinstance(opt, Adam) else opt.velocity
-
-
-def _order(est: Any) -> tuple[bool, str, bool, bool]:
+def _order(est: Any) -> tuple[Any, ...]:
     """Members sharing batch norm, activation and optimizer end up next to each other."""
-    opt = est._trainer.optimizer
-    adam = isinstance(opt, Adam)
-    return (est.batch_norm, est.activation, not adam, (not adam) and opt.nesterov)
+    return (est.batch_norm, est.activation, est._trainer.optimizer.kind)
 
 
 class _Population:
@@ -228,56 +202,37 @@ class _Population:
         xp, dt, K, P = self.xp, self.task.dtype, len(members), self.layout.size
         # gradients are scratch, written in full by every batch: neither gathered nor
         # written back
-        state = {k: np.zeros((K, P), dt) for k in ("params", "m", "v", "velocity")}
+        params = np.zeros((K, P), dt)
         hidden = self.layout.sizes[1:-1]
         layers = {
             "unit": [np.zeros((K, h), dt) for h in hidden],  # 1 for a member's true units
             "running_mean": [np.zeros((K, h), dt) for h in hidden],
             "running_var": [np.ones((K, h), dt) for h in hidden],
         }
-        t = np.zeros(K, np.int64)
-        written: set[str] = set()
         for k, m in enumerate(members):
-            trainer = m.est._trainer
             assert m.place is not None
-            # a member that never stepped has zero optimizer state, as the zeros are
-            for name in state if trainer.history.steps else ("params",):
-                if (a := _state(trainer, name)) is not None:
-                    m.place.put(state[name][k], a)
-                    written.add(name)
+            m.place.put(params[k], m.est._trainer.net.params)
         for k, m in enumerate(members):
-            net, opt = m.est._trainer.net, m.est._trainer.optimizer
-            if isinstance(opt, Adam):
-                t[k] = opt.t
+            net = m.est._trainer.net
             for layer, h in enumerate(net.sizes[1:-1]):
                 layers["unit"][layer][k, :h] = 1
                 if net.batch_norm:
                     layers["running_mean"][layer][k, :h] = net.running_mean[layer]
                     layers["running_var"][layer][k, :h] = net.running_var[layer]
-        settings = [_settings(m.est._trainer) for m in members]
-
-        def column(value: Callable[[dict[str, float]], float]) -> Any:
-            # a Python float cast to dtype, as in-place operations with scalars do
-            return xp.asarray(np.array([value(x) for x in settings], dt)[:, None])
-
-        # all zeros (fresh members' state) is made where it lives, not copied there
+        alpha = np.array([m.est._trainer.alpha for m in members], np.float64)
         arrays = {
-            k: xp.asarray(v) if k in written else xp.zeros((K, P), dt) for k, v in state.items()
+            "params": xp.asarray(params),
+            "grads": xp.zeros((K, P), dt),
+            "tmp": xp.empty((K, P), dt),
+            # a Python float cast to dtype, as in-place operations with scalars do
+            "two_alpha": xp.asarray((2.0 * alpha).astype(dt)[:, None]),
+            "alpha": xp.asarray(alpha),  # float64, as the lone trainer adds lambda sum w^2
         }
-        arrays.update(
-            grads=xp.zeros((K, P), dt),
-            tmp=xp.empty((K, P), dt),
-            two_alpha=column(lambda x: 2.0 * x["alpha"]),
-            alpha=xp.asarray(np.array([x["alpha"] for x in settings], np.float64)),
-            beta_1=column(lambda x: x["beta_1"]),
-            beta_2=column(lambda x: x["beta_2"]),
-            adam_epsilon=column(
-                lambda x: adam_scalars(0.0, x["beta_1"], x["beta_2"], x["epsilon"])[1]
-            ),
-            lr=column(lambda x: x["lr"]),
-            momentum=column(lambda x: x["momentum"]),
-        )
-        host = {k: np.array([x[k] for x in settings]) for k in ("alpha", "lr", "beta_1", "beta_2")}
+        optimizers = []
+        for _, sl in runs([m.est._trainer.optimizer.kind for m in members]):
+            opts = [m.est._trainer.optimizer for m in members[sl]]
+            places = [m.place for m in members[sl]]
+            optimizers.append((type(opts[0]).stacked(opts, places, P, xp), sl))
         steps = np.array([m.est._trainer.history.steps for m in members], np.int64)
         nets = [m.est._trainer.net for m in members]
         st = Stack(
@@ -285,11 +240,11 @@ class _Population:
             xp,
             arrays,
             {k: [xp.asarray(a) for a in v] for k, v in layers.items()},
-            {**host, "t": t, "steps": steps, "total": np.zeros(K), "seen": np.zeros(K)},
+            {"alpha": alpha, "steps": steps, "total": np.zeros(K), "seen": np.zeros(K)},
             members,
             [net.activation for net in nets],
             [net.batch_norm for net in nets],
-            [("sgd" if _order(m.est)[2] else "adam", _order(m.est)[3]) for m in members],
+            optimizers,
             [tuple(net.dropout) for net in nets],
             [tuple(net.sizes[1:-1]) for net in nets],
         )
@@ -310,14 +265,10 @@ class _Population:
             return a if on_host else to_host(a[self.xp.asarray(rows)])
 
         # only what some leaving member reads back (off a GPU, each is a transfer)
-        solvers = {st.solver[k][0] for k in indices}
         any_diverged, bn = DIVERGED in statuses, any(st.batch_norm[k] for k in indices)
         names = {
             "params": True,
             "snapshot": any_diverged,
-            "m": "adam" in solvers,
-            "v": "adam" in solvers,
-            "velocity": "sgd" in solvers,
             "running_mean": bn,
             "running_var": bn,
             "snapshot_running_mean": bn and any_diverged,
@@ -328,21 +279,23 @@ class _Population:
         for i, k, status in zip(where, indices, statuses):
             m = st.members[k]
             trainer = m.est._trainer
-            place, net, opt = m.place, trainer.net, trainer.optimizer
+            place, net = m.place, trainer.net
             diverged = status == DIVERGED  # back to the epoch's start, as Trainer.fit does
             place.get(flat["snapshot" if diverged else "params"][i], net.params)
-            if isinstance(opt, Adam):
-                place.get(flat["m"][i], opt.m)
-                place.get(flat["v"][i], opt.v)
-                opt.t = int(st.host["t"][k])
-            elif opt.velocity is not None:
-                place.get(flat["velocity"][i], opt.velocity)
             prefix = "snapshot_" if diverged else ""
             for layer, h in enumerate(net.sizes[1:-1] if net.batch_norm else []):
                 net.running_mean[layer][...] = layers[prefix + "running_mean"][layer][i, :h]
                 net.running_var[layer][...] = layers[prefix + "running_var"][layer][i, :h]
             trainer.history.steps = int(st.host["steps"][k])
-            m.est._finish_fit(status)
+        for opt, sl in st.optimizers:
+            mine = [k for k in indices if sl.start <= k < sl.stop]
+            if mine:
+                leaving = [st.members[k] for k in mine]
+                opts = [m.est._trainer.optimizer for m in leaving]
+                places = [m.place for m in leaving]
+                opt.write_back([k - sl.start for k in mine], opts, places)
+        for k, status in zip(indices, statuses):
+            st.members[k].est._finish_fit(status)
         keep = np.setdiff1d(np.arange(len(st)), np.asarray(indices, np.int64))
         self.st = st.select(keep)
         self._val_ws = {}
@@ -470,8 +423,8 @@ class _Population:
         state, step counts, and the generators of members that draw dropout masks."""
         st = self.st
         return {
-            "arrays": {k: st.arrays[k].copy() for k in ("m", "v", "velocity")},
-            "host": {k: st.host[k].copy() for k in ("t", "steps")},
+            "optimizers": [opt.saved() for opt, _ in st.optimizers],
+            "host": {k: st.host[k].copy() for k in ("steps",)},
             "rng": {
                 k: m.rng.bit_generator.state
                 for k, (m, p) in enumerate(zip(st.members, st.dropout))
@@ -485,8 +438,8 @@ class _Population:
         for name in ("running_mean", "running_var"):
             for a, b in zip(st.layers[name], st.layers["snapshot_" + name]):
                 xp.copyto(a, b)
-        for k, a in saved["arrays"].items():
-            xp.copyto(st.arrays[k], a)
+        for (opt, _), state in zip(st.optimizers, saved["optimizers"]):
+            opt.restore(state)
         for k, a in saved["host"].items():
             st.host[k][...] = a
         for k, state in saved["rng"].items():

@@ -20,126 +20,18 @@ Written against `xp` (NumPy or CuPy, nas.nn.backend) once.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
-from itertools import groupby
 from typing import Any
 
 import numpy as np
 
 from nas.nn.activations import Activation, output_forward
+from nas.nn.layout import Layout, Views, runs
 from nas.nn.losses import member_losses, output_delta, target_log_losses
 from nas.nn.network import BN_EPS, BN_MOMENTUM
-from nas.nn.optimizers import adam_scalars
+from nas.nn.optimizers import Optimizer
 
 Array = Any  # a NumPy or CuPy array
-Views = tuple[list[Array], list[Array], list[Array], list[Array]]  # W, b, gamma, beta
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where each block of a padded parameter row lives: [b_1, W_1..W_L, b_2..b_L, gamma,
-    beta]. b_1 right before W_1 makes them one (1 + n_in, h_1) matrix (first_layer); the
-    weights stay contiguous for weight decay (weights)."""
-
-    sizes: tuple[int, ...]  # [n_in, widest h_1, ..., widest h_L, n_out]
-    batch_norm: bool  # gamma and beta blocks exist (some member has batch norm)
-
-    def blocks(self) -> list[tuple[int, ...]]:
-        s = self.sizes
-        bn = list(s[1:-1]) if self.batch_norm else []
-        return [(s[1],), *zip(s[:-1], s[1:]), *((o,) for o in s[2:]), *((h,) for h in bn * 2)]
-
-    @property
-    def weights(self) -> slice:
-        """Where W_1..W_L lie in a row (weight decay touches these only)."""
-        n = sum(i * o for i, o in zip(self.sizes[:-1], self.sizes[1:]))
-        return slice(self.sizes[1], self.sizes[1] + n)
-
-    @cached_property
-    def size(self) -> int:
-        """P, a padded row's length (asked once per leaving member: kept)."""
-        return sum(math.prod(b) for b in self.blocks())
-
-    def views(self, flat: Array) -> Views:
-        """coefs (K, fan_in, fan_out), intercepts, gammas and betas (K, units) of flat (K, P)."""
-        out: list[Array] = []
-        pos = 0
-        for shape in self.blocks():
-            size = math.prod(shape)
-            out.append(flat[:, pos : pos + size].reshape(flat.shape[0], *shape))
-            pos += size
-        n = len(self.sizes) - 1
-        h = n - 1 if self.batch_norm else 0
-        W, b = out[1 : 1 + n], [out[0], *out[1 + n : 2 * n]]
-        return W, b, out[2 * n : 2 * n + h], out[2 * n + h :]
-
-    def first_layer(self, flat: Array) -> Array:
-        """b_1 stacked on W_1: (K, 1 + n_in, h_1), the first layer for inputs led by ones."""
-        n_in, h = self.sizes[0], self.sizes[1]
-        return flat[:, : (1 + n_in) * h].reshape(flat.shape[0], 1 + n_in, h)
-
-    def positions(self, sizes: Sequence[int], batch_norm: bool) -> np.ndarray:
-        """Where a network of `sizes` puts each entry of its flat parameters in a padded row."""
-        W, b, gammas, betas = self.views(np.arange(self.size)[None])
-        true = list(zip(sizes[:-1], sizes[1:]))
-        parts = [Wl[0, :i, :o].ravel() for Wl, (i, o) in zip(W, true)]
-        parts += [bl[0, :o] for bl, (_, o) in zip(b, true)]
-        if batch_norm:
-            hidden = sizes[1:-1]
-            parts += [x[0, :h] for x, h in zip(gammas, hidden)]
-            parts += [x[0, :h] for x, h in zip(betas, hidden)]
-        return np.concatenate(parts)
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where a member's flat parameters lie in a padded row (Layout.positions), copied in
-    runs of consecutive places as slices where there are few (a member as wide as the
-    layout has three: W_1..W_L, b_1, the rest), else through one gather index (a fancy
-    index costs 0.17 ms per member at setup: 0.17 s for 1,024)."""
-
-    index: np.ndarray
-    runs: tuple[tuple[slice, slice], ...] | None  # (row, flat) pairs
-
-    @classmethod
-    def of(cls, positions: np.ndarray, most_runs: int = 8) -> Placement:
-        breaks = (np.flatnonzero(np.diff(positions) != 1) + 1).tolist()
-        if len(breaks) >= most_runs:
-            return cls(positions, None)
-        bounds = zip([0, *breaks], [*breaks, len(positions)])
-        pairs = [
-            (slice(int(positions[a]), int(positions[a]) + b - a), slice(a, b)) for a, b in bounds
-        ]
-        return cls(positions, tuple(pairs))
-
-    def put(self, row: np.ndarray, flat: np.ndarray) -> None:
-        """row[places] = flat."""
-        if self.runs is None:
-            row[self.index] = flat
-        else:
-            for r, f in self.runs:
-                row[r] = flat[f]
-
-    def get(self, row: np.ndarray, flat: np.ndarray) -> None:
-        """flat[...] = row[places]."""
-        if self.runs is None:
-            flat[...] = row[self.index]
-        else:
-            for r, f in self.runs:
-                flat[f] = row[r]
-
-
-def runs(values: Sequence[Any]) -> list[tuple[Any, slice]]:
-    """(value, slice) for each run of equal neighbours: [a, a, b] -> [(a, 0:2), (b, 2:3)]."""
-    out, lo = [], 0
-    for value, group in groupby(values):
-        n = len(list(group))
-        out.append((value, slice(lo, lo + n)))
-        lo += n
-    return out
 
 
 @dataclass
@@ -159,12 +51,11 @@ class Stack:
     members: list[Any]
     activation: list[Activation]
     batch_norm: list[bool]
-    solver: list[tuple[str, bool]]  # (adam | sgd, nesterov)
+    optimizers: list[tuple[Optimizer, slice]]  # one per run of members of one kind
     dropout: list[tuple[float, ...]]  # per member, per hidden layer
     widths: list[tuple[int, ...]]
     ws: dict[str, list[Array]] = field(default_factory=dict)  # training buffers
     act_runs: list[tuple[Activation, slice]] = field(init=False)
-    opt_runs: list[tuple[tuple[str, bool], slice]] = field(init=False)
     bn: slice | None = field(init=False)
     dropped: tuple[bool, ...] = field(init=False)  # per hidden layer: some member drops units
     n_plain: int = field(init=False)  # members without batch norm come first
@@ -173,7 +64,6 @@ class Stack:
 
     def __post_init__(self) -> None:
         self.act_runs = runs(self.activation)
-        self.opt_runs = runs(self.solver)
         self.n_plain = self.batch_norm.count(False)
         self.decay = bool(self.host["alpha"].any())
         self.bn = slice(self.n_plain, len(self)) if self.n_plain < len(self) else None
@@ -192,6 +82,13 @@ class Stack:
             return [values[i] for i in pick]
 
         dev = index if isinstance(index, slice) else self.xp.asarray(index)
+        optimizers, lo = [], 0
+        for opt, sl in self.optimizers:
+            rows = [i - sl.start for i in pick if sl.start <= i < sl.stop]
+            if rows:
+                part = slice(rows[0], rows[-1] + 1) if isinstance(index, slice) else np.array(rows)
+                optimizers.append((opt.select(part), slice(lo, lo + len(rows))))
+                lo += len(rows)
         return replace(
             self,
             arrays={k: v[dev] for k, v in self.arrays.items()},
@@ -201,7 +98,7 @@ class Stack:
             members=take(self.members),
             activation=take(self.activation),
             batch_norm=take(self.batch_norm),
-            solver=take(self.solver),
+            optimizers=optimizers,
             dropout=take(self.dropout),
             widths=take(self.widths),
         )
@@ -425,44 +322,8 @@ def _batch_norm_backward(st, layer, d, ws, gammas) -> None:
 
 
 def update(st: Stack) -> None:
-    """One optimizer step for every member, each run of Adam or SGD members in one pass."""
-    for (solver, nesterov), sl in st.opt_runs:
-        step: Callable[[Stack, slice, bool], None] = _adam if solver == "adam" else _sgd
-        step(st, sl, nesterov)
+    """One optimizer step for every member, each run of members of one kind in one pass."""
+    params, grads = st.arrays["params"], st.arrays["grads"]
+    for opt, sl in st.optimizers:
+        opt.step(params[sl], grads[sl])
     st.host["steps"] += 1
-
-
-def _adam(st: Stack, sl: slice, nesterov: bool) -> None:
-    a, h, xp = st.arrays, st.host, st.xp
-    t = h["t"][sl]
-    t += 1
-    b1, b2 = h["beta_1"][sl], h["beta_2"][sl]
-    lr_t = h["lr"][sl] * np.sqrt(1 - b2**t) / (1 - b1**t)
-    step_size, _ = adam_scalars(lr_t, b1, b2, 0.0)
-    p, g, m, v, tmp = (a[k][sl] for k in ("params", "grads", "m", "v", "tmp"))
-    m *= a["beta_1"][sl]  # m <- b1 m + g: moments as sums, as optimizers.Adam keeps them
-    m += g
-    xp.multiply(g, g, out=tmp)  # v <- b2 v + g^2
-    v *= a["beta_2"][sl]
-    v += tmp
-    xp.sqrt(v, out=tmp)  # w <- w - step_size m / (sqrt(v) + eps')
-    tmp += a["adam_epsilon"][sl]
-    xp.divide(m, tmp, out=tmp)
-    tmp *= xp.asarray(step_size.astype(tmp.dtype)[:, None])  # in dtype, as Adam.step
-    p -= tmp
-
-
-def _sgd(st: Stack, sl: slice, nesterov: bool) -> None:
-    # v <- mu v - lr g; w <- w + v (Nesterov: w + mu v - lr g). With mu = 0 this is the
-    # plain rule bit for bit: w + (0 v - lr g) == w - lr g.
-    a = st.arrays
-    p, g, v, tmp, mu = (a[k][sl] for k in ("params", "grads", "velocity", "tmp", "momentum"))
-    st.xp.multiply(g, a["lr"][sl], out=tmp)
-    v *= mu
-    v -= tmp
-    if nesterov:
-        p -= tmp
-        st.xp.multiply(v, mu, out=tmp)
-        p += tmp
-    else:
-        p += v
