@@ -60,6 +60,8 @@ def available(name: str) -> bool:
 
 def to_host(a: Any) -> np.ndarray:
     """A NumPy array of `a`, copied off the GPU when it lives there."""
+    if isinstance(a, np.ndarray):
+        return a
     return a.get() if hasattr(a, "get") else np.asarray(a)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -89,7 +89,7 @@ class Optimizer:
                 setattr(self, name, np.zeros((1, size), self.dtype))
 
     @classmethod
-    def from_params(cls, size: int, dtype: np.dtype, params: dict[str, Any]) -> Optimizer:
+    def from_params(cls, size: int, dtype: np.dtype, params: Mapping[str, Any]) -> Optimizer:
         """Built from an estimator's parameters (get_params()), by the names in settings."""
         return cls(size, dtype, **{k: params[p] for k, p in cls.settings.items()})
 
@@ -103,7 +103,9 @@ class Optimizer:
             setattr(self, name, np.zeros(len(self), np.int64))
         for name in self.state:
             setattr(self, name, None)
-        self._plan: list[list[_Block]] | None = None
+        self._plan: list[list[_Block]] | None = None  # blocks per thread, built by a step
+        self._plan_xp: Any = None
+        self._kept: Any = None  # values a subclass derives once
 
     def __len__(self) -> int:
         return len(self.values["lr"])
@@ -135,8 +137,10 @@ class Optimizer:
         if params.ndim == 1:
             params, grads = params[None], grads[None]
         self._prepare()
-        xp = module_of(params)
-        parts = self._plan if self._plan is not None else self._make_plan(xp, params.shape)
+        if self._plan is None:
+            self._make_plan(module_of(params), params.shape)
+        xp, parts = self._plan_xp, self._plan
+        assert parts is not None
         if len(parts) == 1 and len(parts[0]) == 1:  # one block: the arrays themselves
             self._update(xp, params, grads, parts[0][0])
             return
@@ -156,7 +160,7 @@ class Optimizer:
         for f in futures:
             f.result()
 
-    def _make_plan(self, xp: Any, shape: tuple[int, int]) -> list[list[_Block]]:
+    def _make_plan(self, xp: Any, shape: tuple[int, int]) -> None:
         """Blocks per thread: a GPU takes everything as one block (one kernel per operation);
         the host cache-sized blocks, split across threads when there are enough."""
         K, P = shape
@@ -172,8 +176,7 @@ class Optimizer:
             parts[i % n].append(
                 _Block(r, c, state, {k: v[r] for k, v in self.columns.items()}, tmp)
             )
-        self._plan = parts
-        return parts
+        self._plan, self._plan_xp = parts, xp
 
     def _prepare(self) -> None:
         """Per-step values, before the blocks."""
@@ -212,6 +215,7 @@ class Optimizer:
         dev = index if isinstance(index, slice) else self._xp().asarray(index)
         new.values = {k: v[index] for k, v in self.values.items()}
         new.columns = {k: v[dev] for k, v in self.columns.items()}
+        new._kept = None
         for name in self.counters:
             setattr(new, name, getattr(self, name)[index])
         for name in self.state:
@@ -235,6 +239,9 @@ class Optimizer:
         for name in self.counters:
             for k, m in zip(rows, members):
                 getattr(m, name)[0] = getattr(self, name)[k]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_plan": None, "_plan_xp": None}  # rebuilt by the next step
 
     def saved(self) -> dict[str, Array]:
         """Copies of everything a step changes (a replayed epoch goes back to them)."""
@@ -272,7 +279,7 @@ class SGD(Optimizer):
         super().__init__(size, dtype, lr, momentum=momentum)
 
     @classmethod
-    def from_params(cls, size: int, dtype: np.dtype, params: dict[str, Any]) -> Optimizer:
+    def from_params(cls, size: int, dtype: np.dtype, params: Mapping[str, Any]) -> Optimizer:
         return cls(
             size, dtype, params["learning_rate_init"], params["momentum"], params["nesterov"]
         )
@@ -346,18 +353,26 @@ class Adam(Optimizer):
         }
 
     def _prepare(self) -> None:
-        self.t += 1
         v, step = self.values, self.columns["step"]
         if len(self) == 1:  # Python floats: NumPy's calls on one-element arrays cost 5 us
-            lr, b1, b2 = (float(v[k][0]) for k in ("lr", "beta_1", "beta_2"))
-            t = int(self.t[0])
+            t = int(self.t[0]) + 1
+            self.t[0] = t
+            lr, b1, b2, root = self._floats()
             lr_t = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
-            step[0, 0] = adam_scalars(lr_t, b1, b2, 0.0)[0]  # cast to dtype, as Python floats are
+            step[0, 0] = lr_t * (1 - b1) / root  # adam_scalars; cast to dtype, as a float is
             return
+        self.t += 1
         beta_1, beta_2 = v["beta_1"], v["beta_2"]
         lr_ts = v["lr"] * np.sqrt(1 - beta_2**self.t) / (1 - beta_1**self.t)
         sizes = adam_scalars(lr_ts, beta_1, beta_2, 0.0)[0]
         step[...] = self._xp().asarray(sizes.astype(self.dtype)[:, None])
+
+    def _floats(self) -> tuple[float, float, float, float]:
+        """lr, beta_1, beta_2 and sqrt(1 - beta_2) of a lone network, kept."""
+        if self._kept is None:
+            lr, b1, b2 = (float(self.values[k][0]) for k in ("lr", "beta_1", "beta_2"))
+            self._kept = (lr, b1, b2, float(np.sqrt(1 - np.float64(b2))))
+        return self._kept
 
     def _update(self, xp: Any, p: Array, g: Array, b: _Block) -> None:
         c, t = b.c, b.tmp

@@ -33,16 +33,17 @@ def _relative_error(net: Network, X, Y, loss, alpha=0.0, seed=None, h=1e-6) -> f
         rng = np.random.default_rng(seed) if seed is not None else None
         return net.loss_and_gradient(X, Y, loss, alpha, rng)  # same dropout mask every call
 
+    w = net.params[0]  # the lone network's row of its (1, P) stack
     cost()
-    analytic = net.grads.copy()
+    analytic = net.grads[0].copy()
     numeric = np.empty_like(analytic)
-    for i in range(net.params.size):
-        old = net.params[i]
-        net.params[i] = old + h
+    for i in range(w.size):
+        old = w[i]
+        w[i] = old + h
         plus = cost()
-        net.params[i] = old - h
+        w[i] = old - h
         minus = cost()
-        net.params[i] = old
+        w[i] = old
         numeric[i] = (plus - minus) / (2 * h)
     scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)
     return float(np.linalg.norm(analytic - numeric) / max(scale, 1e-12))
