@@ -7,7 +7,7 @@ different summation order): it keeps its own generator, so it draws its own shuf
 every epoch and its own dropout masks, and it is booked epoch by epoch by the same rule,
 so it stops when it would stop alone.
 
-An epoch draws every member's row order (epoch_order) and walks it in batches of
+An epoch draws every member's row order (nas.nn.batches) and walks it in batches of
 batch_size (1: stochastic, n: full batch). A member whose cost becomes NaN or inf goes back
 to the weights it had at the epoch's start and stops (diverged). On a GPU the costs are
 looked at once per epoch, not every batch (a look makes the host wait for the device):
@@ -28,6 +28,7 @@ import numpy as np
 
 from nas.nn.backend import array_module, to_host
 from nas.nn.backprop import forward, gradients, workspace
+from nas.nn.batches import Batches
 from nas.nn.fitstate import (
     CONVERGED,
     DIVERGED,
@@ -42,56 +43,11 @@ from nas.nn.fitstate import (
 )
 from nas.nn.layout import Placement, runs
 from nas.nn.losses import METRICS, member_losses
-from nas.nn.network import Stack, led_by_ones
+from nas.nn.network import Stack
 from nas.nn.optimizers import Optimizer
 
 Array = Any  # a NumPy or CuPy array
 Run = tuple[Optimizer, Array, Array]  # an optimizer and the rows of params and grads it steps
-
-RADIX = 1 << 16  # keys are ranked by their leading 16 bits first (epoch_order)
-
-
-def epoch_order(keys: Any) -> Any:
-    """An epoch's row order: the ranks of uniform draws in [0, 1), keys = rng.random(n).
-
-    Not rng.permutation: its Fisher-Yates draws run one by one (22 us for 1,797 rows),
-    while keys are drawn in one vectorized call and a population sorts all its members'
-    keys in one go (on the GPU too), so a member trained there sees exactly the order
-    it sees alone. Ties have probability about n^2 / 2^54 per epoch (float64 draws).
-
-    On the host, rows (members) of up to RADIX / 4 keys are ranked by the leading 16 bits
-    of their keys first, in a radix sort (NumPy's stable argsort of uint16 is one), and
-    the few neighbours whose leading bits tie (about n^2 / 2^17 per row) are then put in
-    order one swap at a time: argsort's order exactly, 3.6x faster for 32 x 1,797 keys
-    (NumPy's float64 argsort is a scalar introsort on this machine).
-    """
-    n = keys.shape[-1]
-    if not isinstance(keys, np.ndarray) or n > RADIX // 4:
-        return keys.argsort(axis=-1)  # a GPU sorts in one kernel
-    order = np.argsort((keys * RADIX).astype(np.uint16), axis=-1, kind="stable")
-    rows = keys.size // max(n, 1)
-    ranked = np.take(keys, order + (np.arange(rows) * n).reshape(*keys.shape[:-1], 1))
-    lead = (ranked * RADIX).astype(np.uint16)
-    ties = np.flatnonzero(lead[..., 1:] == lead[..., :-1])
-    if ties.size:
-        ties += ties // (n - 1)  # from (rows, n - 1) neighbour pairs to (rows, n) places
-        _sort_ties(ranked.reshape(-1), order.reshape(-1), ties, n)
-    return order
-
-
-def _sort_ties(ranked: np.ndarray, order: np.ndarray, ties: np.ndarray, n: int) -> None:
-    """Odd-even transposition rounds over the tied neighbours only (flat places p, p + 1
-    in rows of n): swap each pair out of order until a round swaps none."""
-    phases = [p for p in (ties[ties % n % 2 == 0], ties[ties % n % 2 == 1]) if p.size]
-    swapped = True
-    while swapped:
-        swapped = False
-        for p in phases:
-            i = p[ranked[p] > ranked[p + 1]]
-            if i.size:
-                ranked[i], ranked[i + 1] = ranked[i + 1], ranked[i]
-                order[i], order[i + 1] = order[i + 1], order[i]
-                swapped = True
 
 
 def train(
@@ -169,28 +125,16 @@ class Trainer:
                 mine = [m.state.optimizer for m in members[sl]]
                 self.opts.append(type(mine[0]).stacked(mine, places[sl], st.layout.size, xp))
         self.runs = self._runs(st, self.opts)
-        # the layouts backprop reads: inputs led by a column of ones, targets units before rows
-        self.X = xp.asarray(led_by_ones(data.X))
-        self.YT = xp.asarray(np.ascontiguousarray(data.Y.T))
-        self.Xv = None if data.X_val is None else xp.asarray(led_by_ones(data.X_val))
-        self.Yv = None if data.Y_val is None else xp.asarray(data.Y_val)
         # one-hot targets of a softmax with log loss: the cost is read off the target unit,
         # one unit's work per row instead of n_out (29 against 70 us for 32 members and 10
         # classes); a lone network's fancy index costs more than it saves (3 us for 3)
-        self.labels: Array | None = None
-        if self.loss == "log" and st.output_activation == "softmax" and len(members) > 1:
-            Y, labels = data.Y, data.Y.argmax(axis=1)
-            one_hot = Y.min() >= 0 and (Y.sum(axis=1) == 1).all()
-            if one_hot and (Y[np.arange(len(Y)), labels] == 1).all():
-                self.labels = xp.asarray(labels)
-        self.batch = max(1, min(first.rule.batch_size, data.X.shape[0]))
+        softmax_log = self.loss == "log" and st.output_activation == "softmax"
+        self.data = Batches(data, xp, first.rule.batch_size, softmax_log and len(members) > 1)
         # per member, Python numbers: NumPy calls on K-element arrays cost a microsecond each
         self.steps = [m.state.history.steps for m in members]
         self.total, self.seen = [0.0] * len(members), [0] * len(members)
         self._costs: list[tuple[int, Array, int]] = []  # batches' (members, costs, rows), unbooked
-        self.perm: Array = None  # (K, n): each member's row order this epoch
         self.snapshot: list[Array] = []  # parameters and BN statistics at the epoch's start
-        self._kept: dict[str, Any] = {}  # buffers a batch's or an epoch's rows are gathered into
 
     # -- members out ----------------------------------------------------------------------
 
@@ -254,10 +198,8 @@ class Trainer:
         self.steps = [self.steps[k] for k in pick]
         self.total, self.seen = [self.total[k] for k in pick], [self.seen[k] for k in pick]
         dev = self.xp.asarray(index)
-        if self.perm is not None:
-            self.perm = self.perm[dev]
         self.snapshot = [a[dev] for a in self.snapshot]
-        self._kept = {}
+        self.data.select(index)
 
     def _part(self, m: int) -> tuple[Stack, list[Run]]:
         """The members that train on a batch of m rows: all, or those without batch norm
@@ -331,17 +273,8 @@ class Trainer:
 
     def _epoch(self) -> list[float]:
         """One pass over the data for every member; its mean cost (members, host)."""
-        xp, n, st = self.xp, self.X.shape[0], self.st
-        # every member's keys drawn from its own generator, sorted in one call (epoch_order)
-        keys = self._kept.get("keys")
-        if keys is None or len(keys) != len(st):
-            keys = self._kept["keys"] = np.empty((len(st), n))
-        for k, m in enumerate(self.members):
-            if m.state.rule.shuffle:
-                m.state.rng.random(out=keys[k])
-            else:
-                keys[k] = np.arange(n) / n  # in order, in [0, 1): the identity
-        self.perm = epoch_order(keys if xp is np else xp.asarray(keys))
+        st = self.st
+        self.data.shuffle([m.state.rng if m.state.rule.shuffle else None for m in self.members])
         self.total, self.seen = [0.0] * len(st), [0] * len(st)
         if not self.check_every_batch:
             saved = self._save()
@@ -354,11 +287,11 @@ class Trainer:
     def _batches(self, checked: bool) -> bool:
         """The epoch's batches. checked: a member leaves (diverged) at its first non-finite
         cost. Unchecked: nothing waits for the device; False if some cost was non-finite."""
-        n, bn = self.X.shape[0], self.st.bn is not None
+        data, bn = self.data, self.st.bn is not None
         st, run = self.st, self.runs
-        whole = self._epoch_rows() if self.xp is np and len(st) == 1 else None
-        for start in range(0, n, self.batch):
-            m = min(self.batch, n - start)
+        whole = data.epoch() if self.xp is np and len(st) == 1 else None  # a lone network
+        for start in range(0, data.n, data.size):
+            m = min(data.size, data.n - start)
             if m < 2 and bn:  # batch statistics need two rows; the row is seen next epoch
                 st, run = self._part(m)
                 if not len(st):
@@ -369,7 +302,7 @@ class Trainer:
                 if whole[2] is not None:
                     labels = whole[2][:, start:end]
             else:
-                X, Y, labels = self._rows(len(st), start, m)
+                X, Y, labels = data.rows(len(st), start, m)
             J = gradients(st, self.loss, X, Y, labels)
             if checked:  # on the host, as Python floats: numpy calls on K costs cost more
                 J = to_host(J).tolist()
@@ -420,50 +353,6 @@ class Trainer:
             pos += K
         return True
 
-    def _rows(self, K: int, start: int, m: int) -> tuple[Array, Array, Array | None]:
-        """The first K members' rows of a batch: inputs (K, m, 1 + n_in), targets (K, n_out,
-        m), target units (K, m).
-
-        A population gathers each batch into buffers kept for it: K epochs of rows would
-        not stay in cache, and a fresh megabyte every batch costs several times the gather
-        itself (page faults, a cold cache). A lone network gathers its epoch (_epoch_rows).
-        """
-        xp = self.xp
-        idx = self.perm[:K, start : start + m]
-        labels = None if self.labels is None else xp.take(self.labels, idx)
-        if xp is not np or m != self.batch:
-            X = xp.take(self.X, idx, axis=0)
-            return X, xp.take(self.YT, idx, axis=1).transpose(1, 0, 2), labels
-        kept = self._kept.get("batch")
-        if kept is None or kept[0].shape[0] != K:
-            kept = (
-                np.empty((K, m, self.X.shape[1]), self.X.dtype),
-                np.empty((self.YT.shape[0], K, m), self.YT.dtype),
-            )
-            self._kept["batch"] = kept
-        X, YT = kept
-        # mode="clip" lets take write into out directly (with "raise" it buffers a copy);
-        # the indices are a permutation of the rows, never out of range
-        np.take(self.X, idx, axis=0, out=X, mode="clip")
-        np.take(self.YT, idx, axis=1, out=YT, mode="clip")
-        return X, YT.transpose(1, 0, 2), labels
-
-    def _epoch_rows(self) -> tuple[Array, Array, Array | None]:
-        """A lone member's epoch in its order, gathered once into kept buffers: inputs
-        (1, n, 1 + n_in), targets (1, n_out, n), target units (1, n). Its batches are then
-        slices (a take per batch costs 12 us: 7 % of a [64] network's batch)."""
-        bufs = self._kept.get("epoch")
-        if bufs is None:
-            labels = None if self.labels is None else np.empty((1, len(self.labels)), np.intp)
-            bufs = (np.empty((1, *self.X.shape), self.X.dtype), np.empty_like(self.YT[None]))
-            bufs = self._kept["epoch"] = (*bufs, labels)
-        perm = self.perm[0]
-        np.take(self.X, perm, axis=0, out=bufs[0][0], mode="clip")
-        np.take(self.YT, perm, axis=1, out=bufs[1][0], mode="clip")
-        if bufs[2] is not None and self.labels is not None:
-            np.take(self.labels, perm, out=bufs[2][0], mode="clip")
-        return bufs
-
     def _end_epoch(self) -> list[float]:
         if not self.members:
             return []
@@ -498,11 +387,11 @@ class Trainer:
         self.total, self.seen = [0.0] * len(self.st), [0] * len(self.st)
 
     def _validate(self) -> tuple[np.ndarray | None, np.ndarray | None]:
-        if self.Xv is None or self.Yv is None or not self.members:
+        Xv, Yv = self.data.X_val, self.data.Y_val
+        if Xv is None or Yv is None or not self.members:
             return None, None
-        st, nv = self.st, self.Xv.shape[0]
-        out = forward(st, self.Xv, workspace(st, nv, training=False), nv, training=False)
-        Yv = self.xp.broadcast_to(self.Yv.T, out.shape)
-        losses = member_losses(self.loss, Yv, out, axis=-2)
-        metrics = METRICS[self.members[0].state.metric](self.Yv, out.transpose(0, 2, 1))
+        st, nv = self.st, Xv.shape[0]
+        out = forward(st, Xv, workspace(st, nv, training=False), nv, training=False)
+        losses = member_losses(self.loss, self.xp.broadcast_to(Yv.T, out.shape), out, axis=-2)
+        metrics = METRICS[self.members[0].state.metric](Yv, out.transpose(0, 2, 1))
         return np.asarray(to_host(losses), np.float64), np.asarray(to_host(metrics), np.float64)
