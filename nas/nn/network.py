@@ -84,11 +84,12 @@ class Stack:
         self.ws: dict[bool, dict[str, list[Array]]] = {}  # backprop's buffers, per mode
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "xp"}  # a module: no pickle
+        # xp is a module (no pickle); the buffers are scratch, rebuilt by the next batch
+        return {k: v for k, v in self.__dict__.items() if k not in ("xp", "ws")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.xp = module_of(self.params)
+        self.xp, self.ws = module_of(self.params), {}
 
     @property
     def dtype(self) -> np.dtype:
