@@ -52,11 +52,12 @@ def workspace(st: Stack, rows: int, training: bool = True) -> Workspace:
         "out": [xp.empty((K, st.layout.sizes[-1], rows), dt)],  # units before rows
     }
     if training:
+        drops, bn = st.dropped, st.bn is not None  # buffers only where some member uses them
         ws.update(
             gprime=[xp.empty((K, rows, h), dt) for h in hidden],
-            mask=[xp.ones((K, rows, h), dt) for h in hidden],
-            dropped=[xp.empty((K, rows, h), dt) for h in hidden],
-            xhat=[xp.empty((K, rows, h), dt) for h in hidden],
+            mask=[xp.ones((K, rows, h), dt) if p else None for h, p in zip(hidden, drops)],
+            dropped=[xp.empty((K, rows, h), dt) if p else None for h, p in zip(hidden, drops)],
+            xhat=[xp.empty((K, rows, h), dt) if bn else None for h in hidden],
             delta=[
                 *(xp.empty((K, rows, h), dt) for h in hidden),
                 xp.empty((K, st.layout.sizes[-1], rows), dt),
@@ -172,7 +173,7 @@ def gradients(st: Stack, loss: str, X: Array, Y: Array, labels: Array | None = N
         xp.multiply(w, st.two_alpha, out=tmp)
         gw += tmp  # 2 alpha w
         decay = st.alpha_dev * ww.astype(np.float64)  # lambda sum w^2
-        if not st.all_decay:  # 0 inf would be NaN for a member without it
+        if not st.all_decay:  # 0 inf would be NaN for a member without it (K > 1)
             decay = xp.where(st.alpha_dev > 0, decay, 0.0)
         cost += decay
     return cost

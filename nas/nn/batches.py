@@ -70,7 +70,8 @@ class Batches:
     def __init__(self, data: Data, xp: Any, batch_size: int, labels: bool) -> None:
         self.xp = xp
         self.X = xp.asarray(led_by_ones(data.X))
-        self.YT = xp.asarray(np.ascontiguousarray(data.Y.T))
+        self.Y = xp.asarray(data.Y)  # a lone network gathers rows (faster than columns)
+        self._YT: Array = None  # a population gathers targets units before rows
         self.X_val = None if data.X_val is None else xp.asarray(led_by_ones(data.X_val))
         self.Y_val = None if data.Y_val is None else xp.asarray(data.Y_val)
         self.n = data.X.shape[0]
@@ -108,19 +109,19 @@ class Batches:
 
     def epoch(self) -> tuple[Array, Array, Array | None]:
         """A lone member's epoch in its order, gathered once into kept buffers: inputs
-        (1, n, 1 + n_in), targets (1, n_out, n), target units (1, n). Its batches are then
-        slices (a take per batch costs 12 us: 7 % of a [64] network's batch)."""
+        (1, n, 1 + n_in), targets (1, n_out, n) (a view of rows), target units (1, n). Its
+        batches are then slices (a take per batch costs 12 us: 7 % of a [64] batch)."""
         bufs = self._kept.get("epoch")
         if bufs is None:
             labels = None if self.labels is None else np.empty((1, self.n), np.intp)
-            bufs = (np.empty((1, *self.X.shape), self.X.dtype), np.empty_like(self.YT[None]))
-            bufs = self._kept["epoch"] = (*bufs, labels)
+            bufs = (np.empty((1, *self.X.shape), self.X.dtype), np.empty_like(self.Y[None]))
+            bufs = self._kept["epoch"] = (bufs[0], bufs[1], labels, bufs[1].swapaxes(1, 2))
         perm = self.perm[0]
         np.take(self.X, perm, axis=0, out=bufs[0][0], mode="clip")
-        np.take(self.YT, perm, axis=1, out=bufs[1][0], mode="clip")
+        np.take(self.Y, perm, axis=0, out=bufs[1][0], mode="clip")
         if bufs[2] is not None and self.labels is not None:
             np.take(self.labels, perm, out=bufs[2][0], mode="clip")
-        return bufs
+        return bufs[0], bufs[3], bufs[2]
 
     def rows(self, K: int, start: int, m: int) -> tuple[Array, Array, Array | None]:
         """The first K members' rows of one batch: inputs (K, m, 1 + n_in), targets
@@ -132,19 +133,21 @@ class Batches:
         """
         xp, idx = self.xp, self.perm[:K, start : start + m]
         labels = None if self.labels is None else xp.take(self.labels, idx)
+        if self._YT is None:
+            self._YT = xp.ascontiguousarray(self.Y.T)
         if xp is not np or m != self.size:
             X = xp.take(self.X, idx, axis=0)
-            return X, xp.take(self.YT, idx, axis=1).transpose(1, 0, 2), labels
+            return X, xp.take(self._YT, idx, axis=1).transpose(1, 0, 2), labels
         kept = self._kept.get("batch")
         if kept is None or kept[0].shape[0] != K:
             kept = (
                 np.empty((K, m, self.X.shape[1]), self.X.dtype),
-                np.empty((self.YT.shape[0], K, m), self.YT.dtype),
+                np.empty((self._YT.shape[0], K, m), self._YT.dtype),
             )
             self._kept["batch"] = kept
         X, YT = kept
         # mode="clip" lets take write into out directly (with "raise" it buffers a copy);
         # the indices are a permutation of the rows, never out of range
         np.take(self.X, idx, axis=0, out=X, mode="clip")
-        np.take(self.YT, idx, axis=1, out=YT, mode="clip")
+        np.take(self._YT, idx, axis=1, out=YT, mode="clip")
         return X, YT.transpose(1, 0, 2), labels

@@ -310,7 +310,7 @@ class _BaseMLP(BaseEstimator):
         rule = self._state.rule
         rule.batch_size = self._batch_size(X.shape[0])
         rule.max_iter = epochs
-        key = ("data", self._data_key())
+        key = ("data", self._data_key()) if memo is not None else None
         if memo is not None and key in memo:
             return memo[key]
         Xv = Yv = None

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
@@ -30,31 +29,35 @@ class Layout:
 
     sizes: tuple[int, ...]  # [n_in, h_1, ..., h_L, n_out]
     batch_norm: bool  # gamma and beta blocks exist (some member has batch norm)
+    # derived once (every network built asks): the blocks' shapes and where they start,
+    # where W_1..W_L lie (weight decay touches these only), and P, a row's length
+    blocks: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
+    starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    weights: slice = field(init=False, repr=False, compare=False)
+    size: int = field(init=False, repr=False, compare=False)
 
-    def blocks(self) -> list[tuple[int, ...]]:
+    def __post_init__(self) -> None:
         s = self.sizes
         bn = list(s[1:-1]) if self.batch_norm else []
-        return [(s[1],), *zip(s[:-1], s[1:]), *((o,) for o in s[2:]), *((h,) for h in bn * 2)]
-
-    @cached_property
-    def weights(self) -> slice:
-        """Where W_1..W_L lie in a row (weight decay touches these only)."""
-        n = sum(i * o for i, o in zip(self.sizes[:-1], self.sizes[1:]))
-        return slice(self.sizes[1], self.sizes[1] + n)
-
-    @cached_property
-    def size(self) -> int:
-        """P, a row's length."""
-        return sum(math.prod(b) for b in self.blocks())
+        blocks = ((s[1],), *zip(s[:-1], s[1:]), *((o,) for o in s[2:]), *((h,) for h in bn * 2))
+        lengths = [math.prod(b) for b in blocks]
+        starts = tuple(sum(lengths[:i]) for i in range(len(lengths) + 1))
+        n_weights = sum(i * o for i, o in zip(s[:-1], s[1:]))
+        for name, value in (
+            ("blocks", blocks),
+            ("starts", starts),
+            ("weights", slice(s[1], s[1] + n_weights)),
+            ("size", starts[-1]),
+        ):
+            object.__setattr__(self, name, value)
 
     def views(self, flat: Array) -> Views:
         """coefs (K, fan_in, fan_out), intercepts, gammas and betas (K, units) of flat (K, P)."""
-        out: list[Array] = []
-        pos = 0
-        for shape in self.blocks():
-            size = math.prod(shape)
-            out.append(flat[:, pos : pos + size].reshape(flat.shape[0], *shape))
-            pos += size
+        K, starts = flat.shape[0], self.starts
+        out = [
+            flat[:, starts[i] : starts[i + 1]].reshape(K, *shape)
+            for i, shape in enumerate(self.blocks)
+        ]
         n = len(self.sizes) - 1
         h = n - 1 if self.batch_norm else 0
         W, b = out[1 : 1 + n], [out[0], *out[1 + n : 2 * n]]

@@ -71,16 +71,20 @@ class Stack:
         self.bn = slice(self.n_plain, K) if self.n_plain < K else None
         hidden = len(self.layout.sizes) - 2
         self.dropped = tuple(any(p[layer] > 0 for p in self.dropout) for layer in range(hidden))
-        self.decay = bool(self.alpha.any())  # some member has weight decay
-        self.all_decay = bool(self.alpha.all())
-        # a Python float cast to dtype, as in-place operations with scalars do; the cost's
-        # term in float64, as alone
-        self.two_alpha = xp.asarray((2.0 * self.alpha).astype(self.dtype)[:, None])
-        self.alpha_dev = xp.asarray(self.alpha)
-        W, self.b, self.gamma, self.beta = self.layout.views(self.params)
-        dW, self.db, self.dgamma, self.dbeta = self.layout.views(self.grads)
-        self.W = [self.layout.first_layer(self.params), *W[1:]]
-        self.dW = [self.layout.first_layer(self.grads), *dW[1:]]
+        alpha = self.alpha.tolist()
+        self.decay, self.all_decay = any(alpha), all(alpha)  # some, every member decays
+        # 2 alpha in dtype, as in-place operations cast a Python float, and alpha in float64
+        # for the cost, as alone: one member's as floats (an array costs a microsecond)
+        if K == 1:
+            self.two_alpha, self.alpha_dev = 2.0 * alpha[0], alpha[0]
+        else:
+            self.two_alpha = xp.asarray((2.0 * self.alpha).astype(self.dtype)[:, None])
+            self.alpha_dev = xp.asarray(self.alpha)
+        # per layer (K, ...) views; W_1 and dW_1 with the bias row on top (W[0], dW[0])
+        self.weights, self.b, self.gamma, self.beta = self.layout.views(self.params)
+        self.grad_weights, self.db, self.dgamma, self.dbeta = self.layout.views(self.grads)
+        self.W = [self.layout.first_layer(self.params), *self.weights[1:]]
+        self.dW = [self.layout.first_layer(self.grads), *self.grad_weights[1:]]
         self.ws: dict[bool, dict[str, list[Array]]] = {}  # backprop's buffers, per mode
 
     def __getstate__(self) -> dict[str, Any]:
@@ -123,7 +127,9 @@ class Stack:
         new._derive()
         if isinstance(index, slice):  # a part for one batch: the same buffers
             new.ws = {
-                mode: {k: [a if k == "ones" else a[dev] for a in v] for k, v in ws.items()}
+                mode: {
+                    k: [a if a is None or k == "ones" else a[dev] for a in v] for k, v in ws.items()
+                }
                 for mode, ws in self.ws.items()
             }
         return new
@@ -217,7 +223,9 @@ class Network(Stack):
         rng: Generator | None = None,
     ) -> None:
         sizes = tuple(int(s) for s in sizes)
-        layout = Layout(sizes, batch_norm)
+        layout = _LAYOUTS.get((sizes, batch_norm)) or _LAYOUTS.setdefault(
+            (sizes, batch_norm), Layout(sizes, batch_norm)
+        )
         dt = np.dtype(dtype)
         hidden = sizes[1:-1]
         super().__init__(
@@ -239,10 +247,10 @@ class Network(Stack):
 
     def _derive(self) -> None:
         super()._derive()
-        self.coefs = [W[0] for W in self.layout.views(self.params)[0]]
+        self.coefs = [W[0] for W in self.weights]
         self.intercepts = [b[0] for b in self.b]
         self.gammas, self.betas = [g[0] for g in self.gamma], [b[0] for b in self.beta]
-        self.grad_coefs = [W[0] for W in self.layout.views(self.grads)[0]]
+        self.grad_coefs = [W[0] for W in self.grad_weights]
         self.grad_intercepts = [b[0] for b in self.db]
 
     def initialize(self, scheme: str, init_scale: float, rng: Generator) -> None:
@@ -290,6 +298,9 @@ class Network(Stack):
             part = X1[start : start + chunk]
             out[start : start + chunk] = forward(self, part, ws, part.shape[0], False)[0].T
         return out
+
+
+_LAYOUTS: dict[tuple[tuple[int, ...], bool], Layout] = {}  # a search builds few shapes often
 
 
 def led_by_ones(X: Array) -> Array:

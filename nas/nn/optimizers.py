@@ -54,22 +54,15 @@ def set_num_threads(n: int) -> None:
 
 @dataclass(slots=True)
 class _Block:
-    """Rows x columns of the parameters, with that block of the state arrays, of the
-    settings columns and of scratch, taken once (a step then takes two views a block)."""
+    """Columns of all K rows, with those columns of the state arrays and scratch, taken
+    once (a step then takes two views a block). Rows are never split: a lone network's
+    long row goes through the cache a piece of CHUNK at a time, a population's short rows
+    go whole (grouping rows into cache-sized blocks measured 5-15 % slower there: more
+    calls, no fewer misses)."""
 
-    rows: slice
     cols: slice
     state: dict[str, Array]
-    c: dict[str, Array]
     tmp: Array
-
-
-def _cut(K: int, P: int) -> list[tuple[slice, slice]]:
-    """All K rows, the columns in pieces of CHUNK: a lone network's long row goes through
-    the cache a piece at a time, a population's short rows go whole (grouping rows into
-    cache-sized blocks measured 5-15 % slower there: more calls, no fewer misses)."""
-    rows = slice(0, K)
-    return [(rows, slice(c, min(c + CHUNK, P))) for c in range(0, P, CHUNK)]
 
 
 class Optimizer:
@@ -96,8 +89,12 @@ class Optimizer:
     def _build(self, xp: Any, size: int, dtype: np.dtype, values: dict[str, np.ndarray]) -> None:
         self.size, self.dtype = size, dtype
         self.values = values  # float64 per row, on the host
-        self.columns = {  # (K, 1) in dtype on the device, as in-place ops cast a Python float
-            k: xp.asarray(v.astype(dtype)[:, None]) for k, v in self._columns().items()
+        # what the rule multiplies by: one row's as Python floats (NumPy casts one to dtype
+        # as it casts a one-element column, and an array costs a microsecond to make);
+        # many rows' as (K, 1) columns in dtype on the device
+        self.columns: dict[str, Any] = {
+            k: v[0] if len(v) == 1 else xp.asarray(np.array(v).astype(dtype)[:, None])
+            for k, v in self._columns().items()
         }
         for name in self.counters:
             setattr(self, name, np.zeros(len(self), np.int64))
@@ -119,16 +116,19 @@ class Optimizer:
         """Rows of one kind update in one pass (a population groups its members by it)."""
         return (self.name,)
 
-    def _columns(self) -> dict[str, np.ndarray]:
-        """The per-row values the rule reads (float64; cast to dtype once)."""
-        return self.values
+    def _columns(self) -> dict[str, list[float]]:
+        """The per-row values the rule reads, as Python floats (float64; cast to dtype once)."""
+        return {k: v.tolist() for k, v in self.values.items()}
 
     def _keeps(self, name: str) -> bool:
         """Whether state `name` is needed (SGD without momentum keeps no velocity)."""
         return True
 
     def _xp(self) -> Any:
-        return module_of(next(iter(self.columns.values())))
+        """The array module of the state (NumPy for one row's settings, kept as floats)."""
+        arrays = [a for n in self.state if (a := getattr(self, n)) is not None]
+        arrays += [c for c in self.columns.values() if not isinstance(c, float)]
+        return module_of(arrays[0]) if arrays else np
 
     # -- one step ---------------------------------------------------------------------------
 
@@ -147,7 +147,7 @@ class Optimizer:
 
         def update(part: list[_Block]) -> None:
             for b in part:
-                self._update(xp, params[b.rows, b.cols], grads[b.rows, b.cols], b)
+                self._update(xp, params[:, b.cols], grads[:, b.cols], b)
 
         if len(parts) == 1:
             update(parts[0])
@@ -164,18 +164,14 @@ class Optimizer:
         """Blocks per thread: a GPU takes everything as one block (one kernel per operation);
         the host cache-sized blocks, split across threads when there are enough."""
         K, P = shape
-        cut = [(slice(0, K), slice(0, P))] if xp is not np else _cut(K, P)
+        width = CHUNK if xp is np else P
+        cut = [slice(c, min(c + width, P)) for c in range(0, P, width)]
         n = min(_threads, len(cut)) if xp is np and K * P >= PARALLEL_MIN else 1
-        rows, cols = cut[0]  # the largest block
-        shape = (rows.stop - rows.start, cols.stop - cols.start)
-        tmps = [xp.empty(shape, self.dtype) for _ in range(n)]
+        tmps = [xp.empty((K, min(width, P)), self.dtype) for _ in range(n)]
         parts: list[list[_Block]] = [[] for _ in range(n)]
-        for i, (r, c) in enumerate(cut):
-            tmp = tmps[i % n][: r.stop - r.start, : c.stop - c.start]
-            state = {k: a[r, c] for k in self.state if (a := getattr(self, k)) is not None}
-            parts[i % n].append(
-                _Block(r, c, state, {k: v[r] for k, v in self.columns.items()}, tmp)
-            )
+        for i, c in enumerate(cut):
+            state = {k: a[:, c] for k in self.state if (a := getattr(self, k)) is not None}
+            parts[i % n].append(_Block(c, state, tmps[i % n][:, : c.stop - c.start]))
         self._plan, self._plan_xp = parts, xp
 
     def _prepare(self) -> None:
@@ -214,7 +210,9 @@ class Optimizer:
         new = copy.copy(self)
         dev = index if isinstance(index, slice) else self._xp().asarray(index)
         new.values = {k: v[index] for k, v in self.values.items()}
-        new.columns = {k: v[dev] for k, v in self.columns.items()}
+        new.columns = {
+            k: v[dev] if not isinstance(v, float) else v for k, v in self.columns.items()
+        }
         new._kept = None
         for name in self.counters:
             setattr(new, name, getattr(self, name)[index])
@@ -292,7 +290,7 @@ class SGD(Optimizer):
         return bool(self.values["momentum"].any())
 
     def _update(self, xp: Any, p: Array, g: Array, b: _Block) -> None:
-        lr, mu, t = b.c["lr"], b.c["momentum"], b.tmp
+        lr, mu, t = self.columns["lr"], self.columns["momentum"], b.tmp
         xp.multiply(g, lr, out=t)  # lr g
         if self.velocity is None:
             p -= t
@@ -343,29 +341,30 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(size, dtype, lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
 
-    def _columns(self) -> dict[str, np.ndarray]:
-        v = self.values
+    def _columns(self) -> dict[str, list[float]]:
+        v = super()._columns()
+        roots = [math.sqrt(1 - b2) for b2 in v["beta_2"]]  # adam_scalars' epsilon
         return {
             "beta_1": v["beta_1"],
             "beta_2": v["beta_2"],
-            "epsilon": adam_scalars(0.0, v["beta_1"], v["beta_2"], v["epsilon"])[1],
-            "step": np.zeros_like(v["lr"]),  # the step size, set before every step
+            "epsilon": [eps / root for eps, root in zip(v["epsilon"], roots)],
+            "step": [0.0] * len(roots),  # the step size, set before every step
         }
 
     def _prepare(self) -> None:
-        v, step = self.values, self.columns["step"]
+        v = self.values
         if len(self) == 1:  # Python floats: NumPy's calls on one-element arrays cost 5 us
             t = int(self.t[0]) + 1
             self.t[0] = t
             lr, b1, b2, root = self._floats()
             lr_t = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
-            step[0, 0] = lr_t * (1 - b1) / root  # adam_scalars; cast to dtype, as a float is
+            self.columns["step"] = lr_t * (1 - b1) / root  # adam_scalars
             return
         self.t += 1
         beta_1, beta_2 = v["beta_1"], v["beta_2"]
         lr_ts = v["lr"] * np.sqrt(1 - beta_2**self.t) / (1 - beta_1**self.t)
         sizes = adam_scalars(lr_ts, beta_1, beta_2, 0.0)[0]
-        step[...] = self._xp().asarray(sizes.astype(self.dtype)[:, None])
+        self.columns["step"] = self._xp().asarray(sizes.astype(self.dtype)[:, None])
 
     def _floats(self) -> tuple[float, float, float, float]:
         """lr, beta_1, beta_2 and sqrt(1 - beta_2) of a lone network, kept."""
@@ -375,7 +374,7 @@ class Adam(Optimizer):
         return self._kept
 
     def _update(self, xp: Any, p: Array, g: Array, b: _Block) -> None:
-        c, t = b.c, b.tmp
+        c, t = self.columns, b.tmp
         m, v = b.state["m"], b.state["v"]
         m *= c["beta_1"]  # m <- b1 m + g
         m += g

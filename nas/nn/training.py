@@ -273,9 +273,9 @@ class Trainer:
 
     def _epoch(self) -> list[float]:
         """One pass over the data for every member; its mean cost (members, host)."""
-        st = self.st
+        K = len(self.members)
         self.data.shuffle([m.state.rng if m.state.rule.shuffle else None for m in self.members])
-        self.total, self.seen = [0.0] * len(st), [0] * len(st)
+        self.total, self.seen = [0.0] * K, [0] * K
         if not self.check_every_batch:
             saved = self._save()
             if self._batches(checked=False):
@@ -287,37 +287,45 @@ class Trainer:
     def _batches(self, checked: bool) -> bool:
         """The epoch's batches. checked: a member leaves (diverged) at its first non-finite
         cost. Unchecked: nothing waits for the device; False if some cost was non-finite."""
-        data, bn = self.data, self.st.bn is not None
-        st, run = self.st, self.runs
-        whole = data.epoch() if self.xp is np and len(st) == 1 else None  # a lone network
+        data, bn, host, loss, costs = (
+            self.data,
+            self.st.bn is not None,
+            self.xp is np,
+            self.loss,
+            self._costs,
+        )
+        st, run, K = self.st, self.runs, len(self.st)
+        whole = data.epoch() if host and K == 1 else None  # a lone network's epoch, gathered
         for start in range(0, data.n, data.size):
             m = min(data.size, data.n - start)
             if m < 2 and bn:  # batch statistics need two rows; the row is seen next epoch
                 st, run = self._part(m)
-                if not len(st):
+                K = len(st)
+                if not K:
                     continue
             if whole is not None:
                 end = start + m
-                X, Y, labels = whole[0][:, start:end], whole[1][:, :, start:end], None
-                if whole[2] is not None:
-                    labels = whole[2][:, start:end]
+                X, Y, labels = whole[0][:, start:end], whole[1][:, :, start:end], whole[2]
+                if labels is not None:
+                    labels = labels[:, start:end]
             else:
-                X, Y, labels = data.rows(len(st), start, m)
-            J = gradients(st, self.loss, X, Y, labels)
-            if checked:  # on the host, as Python floats: numpy calls on K costs cost more
-                J = to_host(J).tolist()
+                X, Y, labels = data.rows(K, start, m)
+            J = gradients(st, loss, X, Y, labels)
+            if checked:  # as Python floats: NumPy calls on K costs cost more than they do
+                J = (J if host else to_host(J)).tolist()
                 if not math.isfinite(sum(J)):
                     bad = [k for k, c in enumerate(J) if not math.isfinite(c)]
                     self._leave(bad, [DIVERGED] * len(bad))
                     if not self.members:
                         return True
                     st, run = self._part(m)
+                    K, costs = len(st), self._costs  # the ledger was booked and renewed
                     J = [c for c in J if math.isfinite(c)]
-                    if not len(st):
+                    if not K:
                         continue
             for opt, params, grads in run:
                 opt.step(params, grads)
-            self._costs.append((len(st), J, m))  # the first len(st) members took this step
+            costs.append((K, J, m))  # the first K members took this step
         return self._book(check=not checked)
 
     def _book(self, check: bool = False) -> bool:
