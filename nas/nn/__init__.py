@@ -15,14 +15,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nas.nn.estimators import DivergenceWarning, MLPClassifier, MLPRegressor
+    from nas.nn.estimators import MLPClassifier, MLPRegressor
+    from nas.nn.fitstate import DivergenceWarning, EpochLog
     from nas.nn.perceptron import Perceptron
     from nas.nn.serialize import from_bytes, load, save, to_bytes, with_preprocessing
     from nas.nn.tabular import InputError, Preprocessing, TabularModel
-    from nas.nn.training import EpochLog
 
 _HOME = {
-    "DivergenceWarning": "nas.nn.estimators",
+    "DivergenceWarning": "nas.nn.fitstate",
     "MLPClassifier": "nas.nn.estimators",
     "MLPRegressor": "nas.nn.estimators",
     "Perceptron": "nas.nn.perceptron",
@@ -34,7 +34,7 @@ _HOME = {
     "InputError": "nas.nn.tabular",
     "Preprocessing": "nas.nn.tabular",
     "TabularModel": "nas.nn.tabular",
-    "EpochLog": "nas.nn.training",
+    "EpochLog": "nas.nn.fitstate",
 }
 
 __all__ = [

@@ -60,7 +60,18 @@ def available(name: str) -> bool:
 
 def to_host(a: Any) -> np.ndarray:
     """A NumPy array of `a`, copied off the GPU when it lives there."""
+    if isinstance(a, np.ndarray):
+        return a
     return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+def module_of(a: Any) -> ModuleType:
+    """The array module an array belongs to: numpy, or cupy for a GPU array."""
+    if isinstance(a, np.ndarray):
+        return np
+    import cupy
+
+    return cupy
 
 
 def gpu_expit(z: Any, out: Any) -> None:

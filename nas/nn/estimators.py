@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -21,20 +20,18 @@ from sklearn.model_selection import train_test_split
 
 from nas.nn import validation as check
 from nas.nn.activations import ACTIVATIONS
+from nas.nn.fitstate import Callback, Data, FitState, StoppingRule
 from nas.nn.init import DEFAULT_INIT, INITS
-from nas.nn.losses import LOSSES, check_pairing, loss_value, member_accuracy, member_r2
+from nas.nn.losses import LOSSES, check_pairing
 from nas.nn.network import Network
-from nas.nn.optimizers import SGD, Adam
+from nas.nn.optimizers import OPTIMIZERS
 from nas.nn.scaling import SCALINGS, Scaler
-from nas.nn.training import DIVERGED, Callback, StoppingRule, Trainer
-
-
-class DivergenceWarning(UserWarning):
-    """Training stopped because the cost became NaN or inf (try a smaller learning rate)."""
+from nas.nn.training import train
 
 
 class _BaseMLP(BaseEstimator):
     _output_activation_for_task: str = "identity"
+    _metric: str  # the validation metric a search ranks by (accuracy or r2), higher is better
 
     def __init__(
         self,
@@ -101,7 +98,7 @@ class _BaseMLP(BaseEstimator):
         sizes = check.check_hidden_layer_sizes(self.hidden_layer_sizes)
         check.check_choice("activation", self.activation, sorted(ACTIVATIONS))
         check.check_choice("loss", self.loss, ("auto", *LOSSES))
-        check.check_choice("solver", self.solver, ("sgd", "adam"))
+        check.check_choice("solver", self.solver, sorted(OPTIMIZERS))
         check.check_choice("init", self.init, INITS)
         check.check_choice("scaling", self.scaling, SCALINGS)
         check.check_choice("dtype", self.dtype, ("float32", "float64"))
@@ -147,14 +144,6 @@ class _BaseMLP(BaseEstimator):
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         raise NotImplementedError
 
-    def _metric(self, out: np.ndarray, Y: np.ndarray) -> float:
-        """The validation metric a search ranks by (accuracy or R^2), higher is better."""
-        return float(self._member_metrics(out[None], Y)[0])
-
-    def _member_metrics(self, out: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        """_metric for a population's outputs (members, rows, units) at once."""
-        raise NotImplementedError
-
     def _n_outputs(self) -> int:
         raise NotImplementedError
 
@@ -172,7 +161,7 @@ class _BaseMLP(BaseEstimator):
             self._scaler = shared or Scaler.fit(X, self.scaling)
             if memo is not None:
                 memo[key] = self._scaler
-        self._rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(self.random_state)
         net = Network(
             (X.shape[1], *sizes, self._n_outputs()),
             self.activation,
@@ -180,22 +169,13 @@ class _BaseMLP(BaseEstimator):
             batch_norm=self.batch_norm,
             dropout=self._dropout_rates(sizes),
             dtype=self._dt,
+            alpha=self.alpha,
+            rng=rng,
         )
         init = DEFAULT_INIT if self.init == "auto" else self.init
-        net.initialize(init, self.init_scale, self._rng)
-        if self.solver == "adam":
-            opt: SGD | Adam = Adam(
-                net.params.size,
-                self._dt,
-                self.learning_rate_init,
-                self.beta_1,
-                self.beta_2,
-                self.epsilon,
-            )
-        else:
-            opt = SGD(
-                net.params.size, self._dt, self.learning_rate_init, self.momentum, self.nesterov
-            )
+        net.initialize(init, self.init_scale, rng)
+        # the parameters as attributes (get_params' signature walk costs 0.3 ms a fit)
+        opt = OPTIMIZERS[self.solver].from_params(net.params.shape[1], self._dt, vars(self))
         check_pairing(self._loss(), net.output_activation)
         rule = StoppingRule(
             0,
@@ -206,8 +186,7 @@ class _BaseMLP(BaseEstimator):
             self.early_stopping,
             self.shuffle,
         )
-        self._trainer = Trainer(net, opt, self._loss(), self.alpha, rule)
-        self.status_ = "initialized"
+        self._state = FitState(net, opt, self._loss(), self._metric, rule, rng)
 
     def _output_activation(self) -> str:
         return self._output_activation_for_task
@@ -247,27 +226,34 @@ class _BaseMLP(BaseEstimator):
         stops training by returning True. scaling_rows=(X_all, y_all): the rows a fresh
         model fits its input and target scaling (and classes_) on, when X is a share of them.
         """
-        X, y, X_val, y_val = self._begin_fit(X, y, X_val, y_val, scaling_rows=scaling_rows)
-        return self._run(X, y, X_val, y_val, callback, self.max_iter)
+        train(
+            [self.fit_state(X, y, X_val=X_val, y_val=y_val, scaling_rows=scaling_rows)],
+            [callback],
+        )
+        return self
 
-    def _begin_fit(
+    def fit_state(
         self,
         X: Any,
         y: Any,
-        X_val: Any,
-        y_val: Any,
-        memo: dict[str, Any] | None = None,
+        *,
+        X_val: Any = None,
+        y_val: Any = None,
+        shared: dict[Any, Any] | None = None,
         scaling_rows: tuple[Any, Any] | None = None,
-    ) -> tuple[Any, Any, Any, Any]:
-        """fit's first half: check everything, then build the network or go on warm.
+    ) -> FitState:
+        """fit's first half: check everything, build the network or go on warm, and hand
+        over what training needs (nas.nn.fitstate). fit trains it alone; fit_population
+        trains many at once (nas.nn.population), and the estimator reads the outcome back.
 
-        memo: what estimators of one class fitting on the same X and y compute alike, kept
-        by the first and read by the rest (a population passes one dict per class): the
-        checked X and y, classes_ and the fitted input scalers. Each still checks its own
-        parameters and that X has its features.
+        shared: what estimators of one class fitting on the same X and y compute alike,
+        kept by the first and read by the rest (a population passes one dict per class):
+        the checked X and y, classes_, the fitted input scalers and the scaled data. Each
+        still checks its own parameters and that X has its features.
         """
         sizes = self._validate_params()
-        warm = self.warm_start and hasattr(self, "_trainer")
+        warm = self.warm_start and hasattr(self, "_state")
+        memo = shared
         if memo is not None and "X" in memo:
             X, y = memo["X"], memo["y"]
             check.check_n_features(X, "X", self.n_features_in_ if warm else None)
@@ -280,7 +266,7 @@ class _BaseMLP(BaseEstimator):
             X, X_val, y, y_val = self._split_validation(X, y)
             memo = None  # fitted on a split of its own: nothing to share
         if warm:
-            rule = self._trainer.rule
+            rule = self._state.rule
             rule.tol, rule.n_iter_no_change = self.tol, self.n_iter_no_change
             rule.target_loss, rule.early_stopping = self.target_loss, self.early_stopping
         else:
@@ -291,21 +277,24 @@ class _BaseMLP(BaseEstimator):
                 y0 = check.check_y(scaling_rows[1], X0.shape[0], numeric=numeric)
             self._set_targets(y0, memo=memo)
             self._initialize(X0, sizes, memo)
-        return X, y, X_val, y_val
+        self._state.data = self._data(X, y, X_val, y_val, self.max_iter, memo)
+        return self._state
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> _BaseMLP:
         """One epoch over (X, y), continuing from the current coefs_ and intercepts_.
 
         The first call builds the network (and fits input scaling on this first batch).
         """
-        first = not hasattr(self, "_trainer")
+        first = not hasattr(self, "_state")
         sizes = self._validate_params()
         X = check.check_X(X, n_features=None if first else self.n_features_in_)
         y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
         if first:
             self._set_targets(y, classes)
             self._initialize(X, sizes)
-        return self._run(X, y, None, None, None, 1)
+        self._state.data = self._data(X, y, None, None, 1)
+        train([self._state])
+        return self
 
     def _set_targets(
         self, y: np.ndarray, classes: Any = None, memo: dict[str, Any] | None = None
@@ -326,54 +315,31 @@ class _BaseMLP(BaseEstimator):
             stratify=stratify,
         )
 
-    def _run(self, X, y, X_val, y_val, callback, epochs: int) -> _BaseMLP:
-        trainer = self._trainer
-        Xs, Y, Xv, Yv = self._training_arrays(X, y, X_val, y_val, epochs)
-        validate = None
-        if Xv is not None and Yv is not None:
-
-            def validate() -> tuple[float, float]:
-                out = trainer.net.predict_output(Xv)
-                return loss_value(trainer.loss, Yv, out), self._metric(out, Yv)
-
-        self._finish_fit(trainer.fit(Xs, Y, self._rng, validate, callback))
-        return self
-
-    def _training_arrays(
-        self, X, y, X_val, y_val, epochs: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """Scaled inputs and encoded targets, as the trainer sees them; sets the epoch limit."""
-        self._set_rule(X.shape[0], epochs)
-        Xs, Y = self._inputs(X), self._encode_targets(y, first=False)
-        if X_val is None:
-            return Xs, Y, None, None
-        Xv = check.check_X(X_val, "X_val", self.n_features_in_)
-        yv = check.check_y(y_val, Xv.shape[0], numeric=isinstance(self, RegressorMixin))
-        return Xs, Y, self._inputs(Xv), self._encode_targets(yv, first=False)
-
-    def _set_rule(self, n_rows: int, epochs: int) -> None:
-        rule = self._trainer.rule
-        rule.batch_size = self._batch_size(n_rows)
+    def _data(self, X, y, X_val, y_val, epochs: int, memo: dict[Any, Any] | None = None) -> Data:
+        """Scaled inputs and encoded targets, as the network sees them (estimators with
+        equal _data_key share one copy through memo); sets this fit's batch size and epochs."""
+        rule = self._state.rule
+        rule.batch_size = self._batch_size(X.shape[0])
         rule.max_iter = epochs
+        key = ("data", self._data_key()) if memo is not None else None
+        if memo is not None and key in memo:
+            return memo[key]
+        Xv = Yv = None
+        if X_val is not None:
+            Xv = check.check_X(X_val, "X_val", self.n_features_in_)
+            yv = check.check_y(y_val, Xv.shape[0], numeric=isinstance(self, RegressorMixin))
+            Xv, Yv = self._inputs(Xv), self._encode_targets(yv, first=False)
+        data = Data(self._inputs(X), self._encode_targets(y, first=False), Xv, Yv)
+        if memo is not None:
+            memo[key] = data
+        return data
 
-    def _arrays_key(self) -> tuple[Any, ...]:
-        """What _training_arrays' result depends on besides the data: members of a
-        population with equal keys share one copy of the scaled inputs and targets."""
+    def _data_key(self) -> tuple[Any, ...]:
+        """What _data's result depends on besides the data: the scalers, dtype, classes."""
         fitted = [self._scaler, getattr(self, "_y_scaler", None)]
         parts = [(s.offset.tobytes(), s.factor.tobytes()) if s else None for s in fitted]
         classes = getattr(self, "classes_", None)
         return (type(self), self._dt.str, *parts, None if classes is None else tuple(classes))
-
-    def _finish_fit(self, status: str) -> None:
-        self.status_ = status
-        if self.status_ == DIVERGED:
-            warnings.warn(
-                f"training diverged (cost became NaN or inf) after {self.n_iter_} epochs; "
-                f"the last finite weights were kept. Lower learning_rate_init "
-                f"(now {self.learning_rate_init}).",
-                DivergenceWarning,
-                stacklevel=4,
-            )
 
     # -- fitted state -------------------------------------------------------------------
 
@@ -392,6 +358,15 @@ class _BaseMLP(BaseEstimator):
     @intercepts_.setter
     def intercepts_(self, value: list[np.ndarray]) -> None:
         _assign(self._fitted().net.intercepts, value, "intercepts_")
+
+    @property
+    def status_(self) -> str:
+        """Why training stopped (nas.nn.fitstate), or 'initialized' before any epoch."""
+        return self._fitted().status
+
+    @status_.setter
+    def status_(self, value: str) -> None:
+        self._fitted().status = value
 
     @property
     def loss_curve_(self) -> list[float]:
@@ -425,18 +400,18 @@ class _BaseMLP(BaseEstimator):
     def n_params_(self) -> int:
         return int(self._fitted().net.params.size)
 
-    def _fitted(self) -> Trainer:
+    def _fitted(self) -> FitState:
         try:
-            return self._trainer
+            return self._state
         except AttributeError:
             raise NotFittedError(
                 f"This {type(self).__name__} is not fitted yet; call fit first"
             ) from None
 
     def _forward(self, X: Any) -> np.ndarray:
-        trainer = self._fitted()
+        state = self._fitted()
         X = check.check_X(X, n_features=self.n_features_in_)
-        return trainer.net.predict_output(self._inputs(X))
+        return state.net.predict_output(self._inputs(X))
 
 
 def _assign(views: list[np.ndarray], values: list[np.ndarray], name: str) -> None:
@@ -462,6 +437,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         >>> clf.score(X, y) > 0.95
         True
     """
+
+    _metric = "accuracy"
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         if first:
@@ -492,9 +469,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _output_activation(self) -> str:
         return "logistic" if self.classes_.size == 2 else "softmax"
 
-    def _member_metrics(self, out: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        return member_accuracy(Y, out)
-
     def predict_proba(self, X: Any) -> np.ndarray:
         out = self._forward(X).astype(np.float64)
         if out.shape[1] == 1:
@@ -517,6 +491,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     target_scaling=None the network fits y exactly as given (and loss_curve_ is in y's
     units).
     """
+
+    _metric = "r2"
 
     def __init__(
         self,
@@ -543,9 +519,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _n_outputs(self) -> int:
         return self._n_targets
-
-    def _member_metrics(self, out: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        return member_r2(Y, out)
 
     def predict(self, X: Any) -> np.ndarray:
         out = self._forward(X).astype(np.float64)

@@ -1,56 +1,214 @@
-"""The feed-forward network: forward propagation and backpropagation over a mini-batch.
+"""K feed-forward networks of one depth as stacked arrays; a lone network is K = 1.
 
-A dense layer computes in_j = sum_i w_ij a_i + b_j for every example of the batch at once
-(a matrix product), then a_j = g(in_j). Hidden layers may add batch normalization between
-the product and g (learned gamma and beta; with it the dense bias is redundant, since beta
-plays its role, and is held at zero) and inverted dropout after g.
+Every array has the member as its leading axis: parameters (K, P) laid out as nas.nn.layout
+says, batch-norm running statistics (K, units) per hidden layer. The maths that runs on
+them (nas.nn.backprop) is written once against the array module (NumPy, or CuPy for a
+population on a GPU), so a network trained alone and the same network trained in a
+population take the very same steps.
 
-All parameters live in one flat array, laid out as [W_1..W_L, b_1..b_L, gamma.., beta..];
-coefs/intercepts/gammas/betas are views into it, and the gradients mirror that layout.
-Optimizers then update the whole network in a few vectorized operations, and weight decay
-touches exactly the leading n_weights entries (weights only: no biases, gamma or beta).
-Work buffers are allocated once per batch size and reused, so a training step allocates
-almost nothing.
+A population's members may differ in widths (zero-padded to the widest of each layer, a
+padded unit masked to zero: it contributes exactly nothing and its weights stay zero),
+activation, batch norm, dropout and weight decay. They are ordered so that members sharing
+an activation are contiguous and those with batch norm come last: each of those kernels
+then runs once per run of members on a view.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from nas.nn.activations import get_activation, output_forward
+from nas.nn.activations import Activation, get_activation
+from nas.nn.backend import module_of, to_host
 from nas.nn.init import initialize
-from nas.nn.losses import loss_value, output_delta
+from nas.nn.layout import Layout, Placement, runs
 
-Array = np.ndarray
-BN_EPS = 1e-5
-BN_MOMENTUM = 0.1  # running = (1 - m) running + m batch, as in PyTorch
-
-
-class _Workspace:
-    """Buffers for one batch size: activations, dropout masks, BN caches, Deltas."""
-
-    def __init__(self, net: Network, n: int) -> None:
-        dt = net.dtype
-        hidden = net.sizes[1:-1]
-        self.n = n
-        self.act = [np.empty((n, h), dt) for h in hidden]
-        self.gprime = [np.empty((n, h), dt) for h in hidden]
-        self.dropped = [
-            np.empty((n, h), dt) if p > 0 else None for h, p in zip(hidden, net.dropout)
-        ]
-        self.mask = [np.empty((n, h), dt) if p > 0 else None for h, p in zip(hidden, net.dropout)]
-        self.xhat = [np.empty((n, h), dt) for h in hidden] if net.batch_norm else []
-        self.inv_std = [np.empty(h, dt) for h in hidden]
-        self.out = np.empty((n, net.sizes[-1]), dt)
-        self.delta = [np.empty((n, s), dt) for s in net.sizes[1:]]
-        self.ones = np.ones(n, dt)  # sum over the batch as a product: ones @ Delta
+Array = Any  # a NumPy or CuPy array
+Generator = np.random.Generator
 
 
-class Network:
-    """A multi-layer perceptron with sizes [n_in, h_1, ..., h_L, n_out]."""
+class Stack:
+    """K networks' parameters, gradients, batch-norm statistics and per-member options.
+
+    W, b, gamma, beta (and dW, db, dgamma, dbeta) are lists of (K, ...) views into params
+    (grads), one per layer; W[0] carries b_1 as its first row (inputs led by ones).
+    """
+
+    def __init__(
+        self,
+        layout: Layout,
+        params: Array,
+        running_mean: list[Array],
+        running_var: list[Array],
+        unit: list[Array | None],
+        activation: list[Activation],
+        batch_norm: list[bool],
+        dropout: list[tuple[float, ...]],
+        widths: list[tuple[int, ...]],
+        rngs: list[Generator | None],
+        alpha: np.ndarray,
+        output_activation: str,
+    ) -> None:
+        self.layout = layout
+        self.params = params
+        self.grads = module_of(params).zeros_like(params)
+        self.running_mean, self.running_var = running_mean, running_var
+        self.unit = unit  # per hidden layer, 1 on a member's true units; None: all are true
+        self.activation, self.batch_norm, self.dropout = activation, batch_norm, dropout
+        self.widths = widths  # each member's hidden widths (a padded stack's are the widest)
+        self.rngs = rngs  # each member's own generator: its dropout masks
+        self.alpha = alpha  # weight decay per member, float64 on the host
+        self.output_activation = output_activation
+        self._derive()
+
+    def _derive(self) -> None:
+        self.xp = xp = module_of(self.params)  # an attribute: kernels read it every batch
+        K = len(self)
+        self.act_runs = runs(self.activation)
+        self.n_plain = self.batch_norm.count(False)  # members without batch norm come first
+        self.bn = slice(self.n_plain, K) if self.n_plain < K else None
+        hidden = len(self.layout.sizes) - 2
+        self.dropped = tuple(any(p[layer] > 0 for p in self.dropout) for layer in range(hidden))
+        alpha = self.alpha.tolist()
+        self.decay, self.all_decay = any(alpha), all(alpha)  # some, every member decays
+        # 2 alpha in dtype, as in-place operations cast a Python float, and alpha in float64
+        # for the cost, as alone: one member's as floats (an array costs a microsecond)
+        if K == 1:
+            self.two_alpha, self.alpha_dev = 2.0 * alpha[0], alpha[0]
+        else:
+            self.two_alpha = xp.asarray((2.0 * self.alpha).astype(self.dtype)[:, None])
+            self.alpha_dev = xp.asarray(self.alpha)
+        # per layer (K, ...) views; W_1 and dW_1 with the bias row on top (W[0], dW[0])
+        self.weights, self.b, self.gamma, self.beta = self.layout.views(self.params)
+        self.grad_weights, self.db, self.dgamma, self.dbeta = self.layout.views(self.grads)
+        self.W = [self.layout.first_layer(self.params), *self.weights[1:]]
+        self.dW = [self.layout.first_layer(self.grads), *self.grad_weights[1:]]
+        self.ws: dict[bool, dict[str, list[Array]]] = {}  # backprop's buffers, per mode
+
+    def __getstate__(self) -> dict[str, Any]:
+        # xp is a module (no pickle); the buffers are scratch, rebuilt by the next batch
+        return {k: v for k, v in self.__dict__.items() if k not in ("xp", "ws")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.xp, self.ws = module_of(self.params), {}
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.params.dtype
+
+    @property
+    def sizes(self) -> list[int]:
+        return list(self.layout.sizes)
+
+    @property
+    def n_layers(self) -> int:
+        """Number of dense layers (hidden layers + the output layer)."""
+        return len(self.layout.sizes) - 1
+
+    def __len__(self) -> int:
+        return int(self.params.shape[0])
+
+    def select(self, index: slice | np.ndarray) -> Stack:
+        """Members `index`: views for a slice (updates reach this stack), else copies."""
+        pick = range(len(self))[index] if isinstance(index, slice) else index.tolist()
+        dev = index if isinstance(index, slice) else self.xp.asarray(index)
+        new = Stack.__new__(Stack)
+        new.__dict__.update(self.__dict__)
+        new.params, new.grads = self.params[dev], self.grads[dev]
+        new.running_mean = [a[dev] for a in self.running_mean]
+        new.running_var = [a[dev] for a in self.running_var]
+        new.unit = [None if a is None else a[dev] for a in self.unit]
+        for name in ("activation", "batch_norm", "dropout", "widths", "rngs"):
+            setattr(new, name, [getattr(self, name)[i] for i in pick])
+        new.alpha = self.alpha[index]
+        new._derive()
+        if isinstance(index, slice):  # a part for one batch: the same buffers
+            new.ws = {
+                mode: {
+                    k: [a if a is None or k == "ones" else a[dev] for a in v] for k, v in ws.items()
+                }
+                for mode, ws in self.ws.items()
+            }
+        return new
+
+    # -- a population: members gathered into one padded stack, and written back ---------------
+
+    @classmethod
+    def gather(cls, nets: Sequence[Network], xp: Any) -> tuple[Stack, list[Placement]]:
+        """nets stacked (in this order), each zero-padded to the widest of each layer; with
+        where each one's row went."""
+        widest = tuple(max(net.sizes[i] for net in nets) for i in range(len(nets[0].sizes)))
+        layout = Layout(widest, any(net.batch_norm[0] for net in nets))
+        K, dt, hidden = len(nets), nets[0].dtype, widest[1:-1]
+        places: dict[Layout, Placement] = {}
+        params = np.zeros((K, layout.size), dt)
+        stats = {"mean": [np.zeros((K, h), dt) for h in hidden]}
+        stats["var"] = [np.ones((K, h), dt) for h in hidden]
+        unit = [np.zeros((K, h), dt) for h in hidden]
+        for k, net in enumerate(nets):
+            if net.layout not in places:
+                places[net.layout] = Placement.between(net.layout, layout)
+            places[net.layout].put(params[k], net.params[0])
+            for layer, h in enumerate(net.sizes[1:-1]):
+                unit[layer][k, :h] = 1
+                if net.batch_norm[0]:
+                    stats["mean"][layer][k, :h] = net.running_mean[layer][0]
+                    stats["var"][layer][k, :h] = net.running_var[layer][0]
+        masked = [any(net.sizes[i] < widest[i] for net in nets) for i in range(1, len(widest) - 1)]
+        st = cls(
+            layout,
+            xp.asarray(params),
+            [xp.asarray(a) for a in stats["mean"]],
+            [xp.asarray(a) for a in stats["var"]],
+            [xp.asarray(u) if mask else None for u, mask in zip(unit, masked)],
+            [net.activation[0] for net in nets],
+            [net.batch_norm[0] for net in nets],
+            [net.dropout[0] for net in nets],
+            [net.widths[0] for net in nets],
+            [net.rngs[0] for net in nets],
+            np.concatenate([net.alpha for net in nets]),
+            nets[0].output_activation,
+        )
+        return st, [places[net.layout] for net in nets]
+
+    def write_back(
+        self, rows: Sequence[int], nets: Sequence[Network], places: Sequence[Placement]
+    ) -> None:
+        """Copy member rows[i] into nets[i] (one transfer per array off a GPU)."""
+        index = np.asarray(rows, np.int64)
+
+        def fetch(a: Array) -> np.ndarray:
+            return a[index] if self.xp is np else to_host(a[self.xp.asarray(index)])
+
+        params = fetch(self.params)
+        bn = any(net.batch_norm[0] for net in nets)
+        means = [fetch(a) for a in self.running_mean] if bn else []
+        variances = [fetch(a) for a in self.running_var] if bn else []
+        for i, (net, place) in enumerate(zip(nets, places)):
+            place.get(params[i], net.params[0])
+            for layer, h in enumerate(net.sizes[1:-1] if net.batch_norm[0] else []):
+                net.running_mean[layer][0] = means[layer][i, :h]
+                net.running_var[layer][0] = variances[layer][i, :h]
+
+    def inference_arrays(self) -> list[Array]:
+        """Everything inference reads: parameters and BN running statistics."""
+        return [self.params, *self.running_mean, *self.running_var]
+
+    def snapshot(self) -> list[Array]:
+        return [a.copy() for a in self.inference_arrays()]
+
+    def restore(self, snapshot: list[Array], rows: Any = slice(None)) -> None:
+        """Back to a snapshot, for members `rows` (all by default)."""
+        for dst, src in zip(self.inference_arrays(), snapshot):
+            dst[rows] = src[rows]
+
+
+class Network(Stack):
+    """One multi-layer perceptron with sizes [n_in, h_1, ..., h_L, n_out]: a stack of one,
+    laid out at its own sizes, with the scikit-learn views coefs and intercepts."""
 
     def __init__(
         self,
@@ -61,222 +219,94 @@ class Network:
         batch_norm: bool = False,
         dropout: Sequence[float] = (),
         dtype: np.dtype | type = np.float32,
+        alpha: float = 0.0,
+        rng: Generator | None = None,
     ) -> None:
-        self.sizes = [int(s) for s in sizes]
-        self.activation = get_activation(activation)
-        self.output_activation = output_activation
-        self.batch_norm = batch_norm
-        n_hidden = len(self.sizes) - 2
-        self.dropout = tuple(dropout) if dropout else (0.0,) * n_hidden
-        self.dtype = np.dtype(dtype)
-        w_shapes = list(zip(self.sizes[:-1], self.sizes[1:]))
-        b_sizes = self.sizes[1:]
-        bn_sizes = self.sizes[1:-1] if batch_norm else []
-        self.n_weights = sum(i * o for i, o in w_shapes)
-        total = self.n_weights + sum(b_sizes) + 2 * sum(bn_sizes)
-        self.params = np.zeros(total, self.dtype)
-        self.grads = np.zeros(total, self.dtype)
-        self.coefs, self.intercepts, self.gammas, self.betas = self._views(self.params)
-        self.grad_coefs, self.grad_intercepts, self.grad_gammas, self.grad_betas = self._views(
-            self.grads
+        sizes = tuple(int(s) for s in sizes)
+        layout = _LAYOUTS.get((sizes, batch_norm)) or _LAYOUTS.setdefault(
+            (sizes, batch_norm), Layout(sizes, batch_norm)
         )
-        for g in self.gammas:
+        dt = np.dtype(dtype)
+        hidden = sizes[1:-1]
+        super().__init__(
+            layout,
+            np.zeros((1, layout.size), dt),
+            [np.zeros((1, h), dt) for h in hidden] if batch_norm else [],
+            [np.ones((1, h), dt) for h in hidden] if batch_norm else [],
+            [None] * len(hidden),
+            [get_activation(activation)],
+            [batch_norm],
+            [tuple(dropout) if dropout else (0.0,) * len(hidden)],
+            [hidden],
+            [rng],
+            np.array([alpha], np.float64),
+            output_activation,
+        )
+        for g in self.gamma:
             g.fill(1)
-        self.running_mean = [np.zeros(h, self.dtype) for h in bn_sizes]
-        self.running_var = [np.ones(h, self.dtype) for h in bn_sizes]
-        self._ws: _Workspace | None = None
-        self._decay = np.empty(self.n_weights, self.dtype)  # 2 alpha w, kept between batches
 
-    def _views(self, flat: Array) -> tuple[list[Array], list[Array], list[Array], list[Array]]:
-        pos = 0
+    def _derive(self) -> None:
+        super()._derive()
+        self.coefs = [W[0] for W in self.weights]
+        self.intercepts = [b[0] for b in self.b]
+        self.gammas, self.betas = [g[0] for g in self.gamma], [b[0] for b in self.beta]
+        self.grad_coefs = [W[0] for W in self.grad_weights]
+        self.grad_intercepts = [b[0] for b in self.db]
 
-        def take(shape: tuple[int, ...]) -> Array:
-            nonlocal pos
-            size = math.prod(shape)
-            view = flat[pos : pos + size].reshape(shape)
-            pos += size
-            return view
-
-        coefs = [take((i, o)) for i, o in zip(self.sizes[:-1], self.sizes[1:])]
-        intercepts = [take((o,)) for o in self.sizes[1:]]
-        bn = self.sizes[1:-1] if self.batch_norm else []
-        gammas = [take((h,)) for h in bn]
-        betas = [take((h,)) for h in bn]
-        return coefs, intercepts, gammas, betas
-
-    @property
-    def n_layers(self) -> int:
-        """Number of dense layers (hidden layers + the output layer)."""
-        return len(self.sizes) - 1
-
-    def initialize(self, scheme: str, init_scale: float, rng: np.random.Generator) -> None:
+    def initialize(self, scheme: str, init_scale: float, rng: Generator) -> None:
         for layer, (W, b) in enumerate(zip(self.coefs, self.intercepts)):
             initialize(W, b, scheme, init_scale, rng)
-            if self.batch_norm and layer < self.n_layers - 1:
-                b.fill(0)
+            if self.batch_norm[0] and layer < self.n_layers - 1:
+                b.fill(0)  # beta plays its role
 
-    def snapshot(self) -> list[Array]:
-        """Copies of everything inference reads: parameters and BN running statistics."""
-        return [a.copy() for a in (self.params, *self.running_mean, *self.running_var)]
+    def flat(self) -> np.ndarray:
+        """The parameters in the order model files keep: [W_1..W_L, b_1..b_L, gamma, beta]."""
+        return self.params[0, self.layout.positions(self.sizes, self.batch_norm[0])]
 
-    def restore(self, snapshot: list[Array]) -> None:
-        for dst, src in zip((self.params, *self.running_mean, *self.running_var), snapshot):
-            dst[...] = src
+    def set_flat(self, flat: np.ndarray) -> None:
+        self.params[0, self.layout.positions(self.sizes, self.batch_norm[0])] = flat
 
-    def workspace(self, n: int) -> _Workspace:
-        if self._ws is None or self._ws.n < n:
-            self._ws = _Workspace(self, n)
-        return self._ws
+    # -- one network's batches as the estimators and the gradient checks hand them in ------
 
-    # -- forward propagation ------------------------------------------------------------
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """Output activations (rows, units) for X (rows, n_in)."""
+        from nas.nn.backprop import forward, workspace
 
-    def forward(
-        self, X: Array, *, training: bool = False, rng: np.random.Generator | None = None
-    ) -> Array:
-        """Output activations for a batch X. Returns a view into a reused buffer."""
-        n = X.shape[0]
-        ws = self.workspace(n)
-        a = X
-        for layer in range(self.n_layers - 1):
-            z = ws.act[layer][:n]
-            np.matmul(a, self.coefs[layer], out=z)
-            if self.batch_norm:
-                self._batch_norm(layer, z, ws, training)
-            else:
-                z += self.intercepts[layer]
-            if training:  # g' too, for backpropagation
-                self.activation.forward_prime(z, z, ws.gprime[layer][:n])
-            else:
-                self.activation.forward(z, z)
-            a = z
-            p = self.dropout[layer]
-            if training and p > 0:
-                a = self._dropout(p, z, ws.mask[layer], ws.dropped[layer], n, rng)
-        out = ws.out[:n]
-        np.matmul(a, self.coefs[-1], out=out)
-        out += self.intercepts[-1]
-        output_forward(self.output_activation, out, out)
-        return out
-
-    def _batch_norm(self, layer: int, z: Array, ws: _Workspace, training: bool) -> None:
-        inv_std = ws.inv_std[layer]
-        if training:
-            mean = z.mean(axis=0)
-            var = z.var(axis=0)
-            n = z.shape[0]
-            rm, rv = self.running_mean[layer], self.running_var[layer]
-            rm *= 1 - BN_MOMENTUM
-            rm += BN_MOMENTUM * mean
-            rv *= 1 - BN_MOMENTUM
-            rv += (BN_MOMENTUM * n / max(n - 1, 1)) * var  # unbiased, as PyTorch
-        else:
-            mean, var = self.running_mean[layer], self.running_var[layer]
-        np.add(var, BN_EPS, out=inv_std)
-        np.sqrt(inv_std, out=inv_std)
-        np.reciprocal(inv_std, out=inv_std)
-        z -= mean
-        z *= inv_std
-        if training:
-            np.copyto(ws.xhat[layer][: z.shape[0]], z)
-        z *= self.gammas[layer]
-        z += self.betas[layer]
-
-    @staticmethod
-    def _dropout(
-        p: float, a: Array, mask: Array | None, dropped: Array | None, n: int, rng
-    ) -> Array:
-        # Inverted dropout: keep each unit with probability 1 - p and scale it by 1/(1-p),
-        # so that inference needs no rescaling.
-        assert mask is not None and dropped is not None and rng is not None
-        m = mask[:n]
-        rng.random(dtype=m.dtype, out=m)
-        np.greater_equal(m, p, out=m, casting="unsafe")
-        m *= 1.0 / (1.0 - p)
-        out = dropped[:n]
-        np.multiply(a, m, out=out)
-        return out
-
-    # -- backpropagation ----------------------------------------------------------------
-
-    def backward(self, X: Array) -> None:
-        """Gradients of every parameter from the output Delta in workspace.delta[-1].
-
-        Hidden Deltas follow the lecture: Delta_j = g'(in_j) sum_j' w_jj' Delta_j', then
-        dJ/dw_ij = sum over the batch of Delta_j a_i. It reads the g'(in_j) that
-        forward(X, training=True) left in the workspace.
-        """
-        n = X.shape[0]
-        ws = self.workspace(n)
-        for layer in range(self.n_layers - 1, -1, -1):
-            delta = ws.delta[layer][:n]
-            a_prev = X if layer == 0 else self._layer_output(ws, layer - 1, n)
-            np.matmul(a_prev.T, delta, out=self.grad_coefs[layer])
-            if self.batch_norm and layer < self.n_layers - 1:
-                self.grad_intercepts[layer].fill(0)
-            else:  # a product sums over the batch in a fraction of np.sum's time
-                np.matmul(ws.ones[:n], delta, out=self.grad_intercepts[layer])
-            if layer == 0:
-                break
-            below = layer - 1
-            d = ws.delta[below][:n]
-            np.matmul(delta, self.coefs[layer].T, out=d)
-            mask = ws.mask[below]
-            if mask is not None:
-                d *= mask[:n]
-            d *= ws.gprime[below][:n]
-            if self.batch_norm:
-                self._batch_norm_backward(below, d, ws)
-
-    def _layer_output(self, ws: _Workspace, layer: int, n: int) -> Array:
-        dropped = ws.dropped[layer]
-        return (dropped if dropped is not None and self.dropout[layer] > 0 else ws.act[layer])[:n]
-
-    def _batch_norm_backward(self, layer: int, d: Array, ws: _Workspace) -> None:
-        # d holds dJ/d(gamma xhat + beta); turn it into dJ/d in (the product's output).
-        n = d.shape[0]
-        xhat = ws.xhat[layer][:n]
-        dbeta = self.grad_betas[layer]
-        dgamma = self.grad_gammas[layer]
-        np.sum(d, axis=0, out=dbeta)
-        np.einsum("ij,ij->j", d, xhat, out=dgamma)
-        d *= n
-        d -= dbeta
-        d -= xhat * dgamma
-        d *= (self.gammas[layer] * ws.inv_std[layer]) / n
-
-    # -- the objective ------------------------------------------------------------------
+        m = X.shape[0]
+        return forward(self, led_by_ones(X), workspace(self, m, training), m, training)[0].T
 
     def loss_and_gradient(
-        self,
-        X: Array,
-        Y: Array,
-        loss: str,
-        alpha: float = 0.0,
-        rng: np.random.Generator | None = None,
+        self, X: Array, Y: Array, loss: str, alpha: float = 0.0, rng: Generator | None = None
     ) -> float:
-        """Cost J = mean loss + alpha * sum w^2 on one batch; gradients into self.grads.
+        """Cost J = mean loss + alpha * sum w^2 on one batch; gradients into grads."""
+        from nas.nn.backprop import gradients
 
-        The weight-decay term covers the weights only (not biases, gamma or beta), so its
-        gradient 2 alpha w is added to the leading n_weights entries.
-        """
-        A = self.forward(X, training=True, rng=rng)
-        J = loss_value(loss, Y, A)
-        output_delta(
-            loss, self.output_activation, Y, A, self.workspace(X.shape[0]).delta[-1][: X.shape[0]]
-        )
-        self.backward(X)
-        if alpha > 0:
-            w, gw = self.params[: self.n_weights], self.grads[: self.n_weights]
-            J += alpha * float(np.dot(w, w))
-            # gw += 2 alpha w through NumPy's own BLAS: SciPy's wheels carry a second
-            # OpenBLAS whose thread pool fights NumPy's (10x slower at default threads)
-            np.multiply(w, 2.0 * alpha, out=self._decay)
-            gw += self._decay
-        return J
+        self.alpha, self.rngs = np.array([alpha], np.float64), [rng]
+        ws = self.ws
+        self._derive()
+        self.ws = ws
+        return float(gradients(self, loss, led_by_ones(X), np.asarray(Y).T[None])[0])
 
-    def predict_output(self, X: Array, chunk: int = 4096) -> Array:
+    def predict_output(self, X: Array, chunk: int = 4096) -> np.ndarray:
         """Inference-mode output activations (no dropout; BN running statistics)."""
+        from nas.nn.backprop import forward, workspace
+
         out = np.empty((X.shape[0], self.sizes[-1]), self.dtype)
+        X1 = led_by_ones(X)
+        ws = workspace(self, min(chunk, X.shape[0]), training=False)
         for start in range(0, X.shape[0], chunk):
-            out[start : start + chunk] = self.forward(X[start : start + chunk])
+            part = X1[start : start + chunk]
+            out[start : start + chunk] = forward(self, part, ws, part.shape[0], False)[0].T
         return out
+
+
+_LAYOUTS: dict[tuple[tuple[int, ...], bool], Layout] = {}  # a search builds few shapes often
+
+
+def led_by_ones(X: Array) -> Array:
+    """[1, X]: the column of ones that makes the first layer's product add its bias."""
+    xp = module_of(X)
+    out = xp.empty((X.shape[0], X.shape[1] + 1), X.dtype)
+    out[:, 0] = 1
+    out[:, 1:] = X
+    return out

@@ -45,11 +45,11 @@ def save(model: _BaseMLP | TabularModel, file: str | Path | IO[bytes]) -> None:
 
 
 def _arrays(model: _BaseMLP) -> dict[str, np.ndarray]:
-    trainer = model._fitted()
-    net = trainer.net
-    arrays: dict[str, np.ndarray] = {"params": net.params}
+    state = model._fitted()
+    net = state.net
+    arrays: dict[str, np.ndarray] = {"params": net.flat()}
     for i, (m, v) in enumerate(zip(net.running_mean, net.running_var)):
-        arrays[f"running_mean_{i}"], arrays[f"running_var_{i}"] = m, v
+        arrays[f"running_mean_{i}"], arrays[f"running_var_{i}"] = m[0], v[0]
     for prefix, scaler in (("x", model._scaler), ("y", getattr(model, "_y_scaler", None))):
         if scaler is not None:
             arrays[f"{prefix}_offset"], arrays[f"{prefix}_factor"] = scaler.offset, scaler.factor
@@ -64,8 +64,8 @@ def _arrays(model: _BaseMLP) -> dict[str, np.ndarray]:
         "output_activation": net.output_activation,
         "n_features_in": model.n_features_in_,
         "status": model.status_,
-        "loss_curve": trainer.history.loss_curve,
-        "validation_scores": trainer.history.validation_scores,
+        "loss_curve": state.history.loss_curve,
+        "validation_scores": state.history.validation_scores,
         "y_is_1d": getattr(model, "_y_is_1d", None),
     }
     arrays["meta"] = np.array(json.dumps(meta))
@@ -118,13 +118,14 @@ def _estimator(arrays: dict[str, np.ndarray]) -> _BaseMLP:
     X_stub = np.zeros((2, meta["n_features_in"]))
     model._initialize(X_stub, tuple(sizes[1:-1]))
     model._scaler = Scaler(arrays["x_offset"], arrays["x_factor"]) if "x_offset" in arrays else None
-    net = model._trainer.net
-    net.params[...] = arrays["params"]
+    state = model._fitted()
+    net = state.net
+    net.set_flat(arrays["params"])
     for i in range(len(net.running_mean)):
-        net.running_mean[i][...] = arrays[f"running_mean_{i}"]
-        net.running_var[i][...] = arrays[f"running_var_{i}"]
-    model._trainer.history.loss_curve = list(meta["loss_curve"])
-    model._trainer.history.validation_scores = list(meta["validation_scores"])
+        net.running_mean[i][0] = arrays[f"running_mean_{i}"]
+        net.running_var[i][0] = arrays[f"running_var_{i}"]
+    state.history.loss_curve = list(meta["loss_curve"])
+    state.history.validation_scores = list(meta["validation_scores"])
     model.status_ = meta["status"]
     return model
 

@@ -33,16 +33,17 @@ def _relative_error(net: Network, X, Y, loss, alpha=0.0, seed=None, h=1e-6) -> f
         rng = np.random.default_rng(seed) if seed is not None else None
         return net.loss_and_gradient(X, Y, loss, alpha, rng)  # same dropout mask every call
 
+    w = net.params[0]  # the lone network's row of its (1, P) stack
     cost()
-    analytic = net.grads.copy()
+    analytic = net.grads[0].copy()
     numeric = np.empty_like(analytic)
-    for i in range(net.params.size):
-        old = net.params[i]
-        net.params[i] = old + h
+    for i in range(w.size):
+        old = w[i]
+        w[i] = old + h
         plus = cost()
-        net.params[i] = old - h
+        w[i] = old - h
         minus = cost()
-        net.params[i] = old
+        w[i] = old
         numeric[i] = (plus - minus) / (2 * h)
     scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)
     return float(np.linalg.norm(analytic - numeric) / max(scale, 1e-12))
@@ -131,3 +132,40 @@ def test_gradients_match_pytorch_autograd(activation, loss):
     J.backward()
     for mine, theirs in zip(net.grad_coefs + net.grad_intercepts, Ws + bs):
         np.testing.assert_allclose(mine, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _member(sizes, activation, **kw) -> Network:
+    net = Network(sizes, activation, "softmax", dtype=np.float64, **kw)
+    net.initialize("uniform", 0.8, np.random.default_rng(sum(sizes)))
+    for g, b in zip(net.gammas, net.betas):
+        g[...] = np.random.default_rng(5).uniform(0.5, 1.5, g.shape)
+        b[...] = np.random.default_rng(6).uniform(-0.5, 0.5, b.shape)
+    return net
+
+
+def test_a_padded_stack_gives_every_member_the_gradient_it_has_alone():
+    """One kernel for K networks: narrow members padded into wide ones, different
+    activations, batch norm, dropout and weight decay, in one stack. Each member's cost and
+    gradient equal its lone network's, whose gradient matches finite differences."""
+    from nas.nn.backprop import gradients
+    from nas.nn.network import Stack, led_by_ones
+
+    nets = [
+        _member([4, 5, 3, 3], "tanh", alpha=0.1),
+        _member([4, 7, 2, 3], "relu", dropout=(0.3, 0.0), rng=np.random.default_rng(1)),
+        _member([4, 3, 6, 3], "logistic", batch_norm=True, alpha=0.05),
+    ]
+    X, Y = _problem("log", "softmax", 3, np.random.default_rng(0))
+    for k, net in enumerate(nets):
+        net.rngs = [np.random.default_rng(11 + k)]  # the dropout member's masks
+    st, places = Stack.gather(nets, np)
+    J = gradients(st, "log", np.broadcast_to(led_by_ones(X), (3, 7, 5)), np.stack([Y.T] * 3))
+    for k, (net, place) in enumerate(zip(nets, places)):
+        rng = np.random.default_rng(11 + k)
+        alone = net.loss_and_gradient(X, Y, "log", float(net.alpha[0]), rng)
+        grad = np.empty_like(net.grads[0])
+        place.get(st.grads[k], grad)
+        assert J[k] == pytest.approx(alone, rel=1e-12)
+        np.testing.assert_allclose(grad, net.grads[0], rtol=1e-10, atol=1e-13)
+        if not any(net.dropout[0]):  # the dropout member's mask is drawn anew each call
+            assert _relative_error(net, X, Y, "log", alpha=float(net.alpha[0])) < 1e-6

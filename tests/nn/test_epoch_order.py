@@ -7,7 +7,7 @@ seed must give the same order as before the radix ranking: both rest on this.
 import numpy as np
 import pytest
 
-from nas.nn.training import RADIX, epoch_order
+from nas.nn.batches import RADIX, epoch_order
 
 
 @pytest.mark.parametrize(

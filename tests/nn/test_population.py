@@ -77,7 +77,7 @@ def _members(kind=MLPClassifier, **shared):
 
 def _assert_same(alone, member):
     """Everything a fitted estimator holds, compared."""
-    a, b = alone._trainer, member._trainer
+    a, b = alone._state, member._state
     assert b.net.params.shape == a.net.params.shape
     np.testing.assert_allclose(b.net.params, a.net.params, rtol=RTOL, atol=TOL)
     for x, y in zip(a.net.running_mean + a.net.running_var, b.net.running_mean + b.net.running_var):
@@ -94,7 +94,7 @@ def _assert_same(alone, member):
         np.testing.assert_allclose(member.val_loss_curve_, alone.val_loss_curve_, atol=TOL)
     assert (member.status_, member.t_, member.n_iter_) == (alone.status_, alone.t_, alone.n_iter_)
     # the member goes on with its own random stream, exactly where it would be alone
-    assert member._rng.random() == alone._rng.random()
+    assert member._state.rng.random() == alone._state.rng.random()
 
 
 def _both(estimators, X, y, **fit):

@@ -49,3 +49,14 @@ def test_unknown_format_version_is_refused():
     np.savez(buf, meta=np.array('{"format_version": 99}'))
     with pytest.raises(ValueError, match="format_version"):
         from_bytes(buf.getvalue())
+
+
+def test_the_file_keeps_the_parameter_order_of_format_version_1():
+    # [W_1..W_L, b_1..b_L, gamma.., beta..], whatever order the trainer keeps them in
+    X, y = load_iris(return_X_y=True)
+    clf = MLPClassifier((8, 6), batch_norm=True, max_iter=2, random_state=0).fit(X, y)
+    net = clf._state.net
+    order = [*clf.coefs_, *clf.intercepts_, *net.gammas, *net.betas]
+    with np.load(io.BytesIO(to_bytes(clf)), allow_pickle=False) as data:
+        np.testing.assert_array_equal(data["params"], np.concatenate([a.ravel() for a in order]))
+        assert data["running_mean_0"].shape == (8,)
