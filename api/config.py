@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         64, ge=0, le=65_536, description="memory per API process for repeated reads; 0: off"
     )
     events_poll_seconds: float = Field(1.0, gt=0, description="SSE: how often to look")
+    api_threads: int = Field(
+        8,
+        ge=1,
+        le=1024,
+        description="threads that run the routes, per API process; a read that waits on the "
+        "database holds one, a read that renders competes with the others for the GIL",
+    )
 
     @property
     def token(self) -> str | None:

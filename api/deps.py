@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.config import Settings
 from api.errors import ApiError, not_found
+from api.reads import Reads
 from nas import store as db
 
 # The dependencies below are async on purpose: they never block (the database is reached
@@ -40,15 +41,16 @@ async def get_session(store: Annotated[db.Store, Depends(get_store)]) -> AsyncIt
 
 
 async def close_off_the_loop(session: Session) -> None:
-    """Close a session without blocking the event loop on the database.
+    """Close a session without the event loop waiting on the database.
 
-    A session that never connected closes at once, here. One that did ends its transaction
-    (a rollback, a round trip) in a worker thread under a limiter of its own, as FastAPI
-    exits its threaded dependencies: a close queued behind the routes' thread pool could
-    wait for routes that are themselves waiting for a pooled connection, which under load
-    is a deadlock.
+    A session that never connected, or one on SQLite (a library in this process: ending a
+    read in WAL mode waits for nothing), closes at once, here. One on a server database
+    ends its transaction (a rollback, a round trip) in a worker thread under a limiter of
+    its own, as FastAPI exits its threaded dependencies: a close queued behind the routes'
+    thread pool could wait for routes that are themselves waiting for a pooled connection,
+    which under load is a deadlock.
     """
-    if not session.in_transaction():
+    if not session.in_transaction() or session.get_bind().dialect.name == "sqlite":
         session.close()
         return
     with anyio.CancelScope(shield=True):
@@ -56,8 +58,16 @@ async def close_off_the_loop(session: Session) -> None:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_reads(request: Request) -> Reads:
+    reads: Reads = request.app.state.reads
+    return reads
+
+
 StoreDep = Annotated[db.Store, Depends(get_store)]
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadsDep = Annotated[Reads, Depends(get_reads)]
 
 _bearer = HTTPBearer(auto_error=False, description="NAS_API_TOKEN, when the server sets one")
 

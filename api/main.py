@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
@@ -16,6 +17,7 @@ from api.config import Settings
 from api.deps import require_token
 from api.job_runner import executor_factory, make_runner, start_in_thread
 from api.readcache import ReadCache
+from api.reads import Reads
 from api.routes import choices, dashboard, datasets, health, jobs, models, trials
 from api.snapshots import SettledPages
 from nas import store as db
@@ -38,6 +40,7 @@ def create_app(settings: Settings | None = None, *, store: db.Store | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = store or db.open_store(settings.database_url)
         app.state.store = opened
+        app.state.reads = Reads(opened)
         runner = None
         if settings.runner:
             runner = make_runner(settings, opened, role="serve")
@@ -47,12 +50,17 @@ def create_app(settings: Settings | None = None, *, store: db.Store | None = Non
         # out of the collector's sight, its full passes walk only what requests create.
         # Measured under load: full passes of 100-130 ms, several per 10 s, down to 4-8 ms.
         gc.freeze()
+        # The routes' worker threads. Starlette's 40 suit routes that mostly wait; ours
+        # mostly render, and forty threads rendering at once take the GIL from the event
+        # loop, which stretches the tail of every answer (see docs/service.md).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         try:
             yield
         finally:
             if runner is not None:
                 runner.stop()
                 app.state.runner_thread.join(timeout=30)
+            await app.state.reads.close()
             if store is None:
                 opened.close()
 

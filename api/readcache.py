@@ -16,24 +16,18 @@ a 304 without a body while the job is unchanged (browsers do this by themselves)
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 import re
 import secrets
-import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import Settings
-from nas import store as db
+from api.reads import Reads
 from nas.store import versions
 
 log = logging.getLogger("api.readcache")
@@ -44,7 +38,6 @@ _TRIAL_READ = re.compile(r"/api/v1/trials/(\d{1,10})(?:/curve)?")
 
 
 Key = tuple[str, bytes]  # path, query string
-Lookup = Callable[[Connection, int], "versions.Stamp | None"]
 
 
 @dataclass(frozen=True)
@@ -63,15 +56,8 @@ class ReadCache:
         self.app = app
         self.token = settings.token.encode() if settings.token else None
         self.memory = _Memory(settings.read_cache_mb * 1024 * 1024)
-        self.stamps = _StampReader()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":  # the app's life: the lookups' connections end with it
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                self.stamps.close()
-            return
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
@@ -97,12 +83,16 @@ class ReadCache:
         trial = None if job else _TRIAL_READ.fullmatch(path)
         if (job is None and trial is None) or not self._authorised(scope):
             return None
-        store: db.Store = scope["app"].state.store
-        if job is not None:
-            found = await self.stamps.read(store, versions.job_stamp, int(job[1]))
-        else:
-            assert trial is not None
-            found = await self.stamps.read(store, versions.trial_job_stamp, int(trial[1]))
+        reads: Reads = scope["app"].state.reads  # awaited: the loop never waits on it
+        try:
+            if job is not None:
+                found = await reads.lookup(versions.job_stamp, int(job[1]))
+            else:
+                assert trial is not None
+                found = await reads.lookup(versions.trial_job_stamp, int(trial[1]))
+        except SQLAlchemyError:
+            log.warning("read cache: version lookup failed; rendering", exc_info=True)
+            return None
         if found is None:
             return None
         # per URL too: a 304 must stand for the 200 this very read gave
@@ -140,59 +130,6 @@ class ReadCache:
             await send(message)
 
         await self.app(scope, receive, keep)
-
-
-class _StampReader:
-    """The version lookups, off the event loop: a few threads of the cache's own, each
-    with one autocommit connection (so each lookup sees the latest commit).
-
-    A lookup is one primary-key read, yet the database can still keep it waiting (a lock,
-    a dropped connection, a stalled disk); it then holds one of these threads, never the
-    event loop that serves every other request. The threads are not the routes' pool, so
-    lookups do not queue behind routes that wait for the database themselves.
-    """
-
-    THREADS = 4
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="nas-readcache")
-        self._local = threading.local()
-        self._opened: list[Connection] = []  # every thread's, to close at shutdown
-        self._lock = threading.Lock()
-
-    async def read(self, store: db.Store, lookup: Lookup, key: int) -> versions.Stamp | None:
-        """lookup(connection, key) in one of the threads; None when the store failed."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._read, store, lookup, key)
-
-    def _read(self, store: db.Store, lookup: Lookup, key: int) -> versions.Stamp | None:
-        try:
-            return lookup(self._connection(store), key)
-        except SQLAlchemyError:
-            log.warning("read cache: version lookup failed; rendering", exc_info=True)
-            connection = self._local.connection
-            self._local.connection = None
-            with contextlib.suppress(SQLAlchemyError):
-                connection.invalidate()
-            return None
-
-    def _connection(self, store: db.Store) -> Connection:
-        connection: Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            self._local.connection = connection
-            with self._lock:
-                self._opened.append(connection)
-        return connection
-
-    def close(self) -> None:
-        """Stop the threads and close their connections (the app is shutting down)."""
-        self._pool.shutdown(wait=True)
-        with self._lock:
-            opened, self._opened = self._opened, []
-        for connection in opened:
-            with contextlib.suppress(SQLAlchemyError):
-                connection.close()
 
 
 class _Memory:

@@ -79,9 +79,10 @@ class _Snapshot:
 class SettledPages:
     """Per-process snapshots of the most recently read settled jobs (at most max_jobs).
 
-    Pages are read from the routes' worker threads: the table of snapshots changes under a
-    lock, and a snapshot is built outside it (two threads may build the same one; the
-    later replaces the earlier, and both serve the same pages).
+    A page of a built snapshot is a slice, taken on the event loop; a snapshot is built in
+    a worker thread (for 10,000 trials it takes a while). The table of snapshots changes
+    under a lock, and a snapshot is built outside it (two threads may build the same one;
+    the later replaces the earlier, and both serve the same pages).
     """
 
     def __init__(self, max_jobs: int = 8) -> None:
@@ -99,7 +100,8 @@ class SettledPages:
         offset: int,
         limit: int,
     ) -> bytes | None:
-        """The page as the API's Page[TrialOut] JSON, or None when the job still runs."""
+        """The page as the API's Page[TrialOut] JSON, or None when the job still runs.
+        Builds the job's snapshot first when this process has none for its stamp."""
         job_id, _, _, job_status = stamp
         if job_status not in FINAL_JOB_STATUSES:  # a late write moves the stamp
             return None
@@ -107,15 +109,23 @@ class SettledPages:
             snapshot = self.jobs.get(job_id)
         if snapshot is None or snapshot.stamp != stamp:
             snapshot = self._build(session, stamp)
+            with self._lock:
+                self.jobs[job_id] = snapshot
+                while len(self.jobs) > self.max_jobs:
+                    self.jobs.popitem(last=False)
+        return _slice(snapshot, status, order, offset, limit)
+
+    def slice(
+        self, stamp: versions.Stamp, *, status: str | None, order: str, offset: int, limit: int
+    ) -> bytes | None:
+        """The page from the snapshot already built for this stamp; None when there is none
+        (no read, no build: cheap enough for the event loop)."""
         with self._lock:
-            self.jobs[job_id] = snapshot
-            self.jobs.move_to_end(job_id)
-            while len(self.jobs) > self.max_jobs:
-                self.jobs.popitem(last=False)
-        ids = snapshot.order(order, status)
-        items = b",".join(snapshot.rendered[i] for i in ids[offset : offset + limit])
-        tail = f'],"total":{len(ids)},"offset":{offset},"limit":{limit}}}'.encode()
-        return b'{"items":[' + items + tail
+            snapshot = self.jobs.get(stamp[0])
+            if snapshot is None or snapshot.stamp != stamp:
+                return None
+            self.jobs.move_to_end(stamp[0])
+        return _slice(snapshot, status, order, offset, limit)
 
     def _build(self, session: Session, stamp: versions.Stamp) -> _Snapshot:
         query = select(db.Trial).where(db.Trial.job_id == stamp[0])
@@ -125,3 +135,10 @@ class SettledPages:
             _Row(t.id, t.number, t.status, t.val_metric, t.n_params, t.epochs_run) for t in trials
         ]
         return _Snapshot(stamp, rows, rendered)
+
+
+def _slice(snapshot: _Snapshot, status: str | None, order: str, offset: int, limit: int) -> bytes:
+    ids = snapshot.order(order, status)
+    items = b",".join(snapshot.rendered[i] for i in ids[offset : offset + limit])
+    tail = f'],"total":{len(ids)},"offset":{offset},"limit":{limit}}}'.encode()
+    return b'{"items":[' + items + tail

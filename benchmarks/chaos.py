@@ -123,16 +123,21 @@ class Fleet:
         port = ["--port", str(self.api_port), "--log-level", "warning", "--no-runner"]
         self.api = self.spawn("api", [*NAS, "serve", *port])
 
-    def ray_workers(self) -> list[psutil.Process]:
-        """The cluster's actor processes (trials training), not its daemons or agents."""
-        found = []
+    def ray_workers(self, run: str) -> list[psutil.Process]:
+        """The cluster's actor processes (trials training), not its daemons or agents:
+        below a node of ours, or carrying the run's tag."""
+        below = set()
         for node in self.nodes:
             with contextlib.suppress(psutil.Error):
-                for p in psutil.Process(node.pid).children(recursive=True):
-                    with contextlib.suppress(psutil.Error):
-                        title = " ".join(p.cmdline())
-                        if title.startswith("ray::") and "Actor" in title:
-                            found.append(p)
+                below |= {p.pid for p in psutil.Process(node.pid).children(recursive=True)}
+        found = []
+        for p in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                title = " ".join(p.cmdline())
+                if not (title.startswith("ray::") and "Actor" in title):
+                    continue
+                if p.pid in below or p.environ().get(TAG) == run:
+                    found.append(p)
         return found
 
     def note(self) -> None:
@@ -276,7 +281,7 @@ def chaos(fleet: Fleet, admin: Any, run: str, minutes: float, rng: random.Random
                 f"({running} jobs running)"
             )
         kind = rng.choice(["runner", "ray worker", "api"])
-        workers = fleet.ray_workers()
+        workers = fleet.ray_workers(run)
         if kind == "ray worker" and not workers:
             kind = rng.choice(["runner", "api"])
         if kind == "runner":
@@ -290,7 +295,11 @@ def chaos(fleet: Fleet, admin: Any, run: str, minutes: float, rng: random.Random
         with contextlib.suppress(ProcessLookupError, psutil.Error):
             os.kill(victim.pid, signal.SIGKILL)
         kills[kind] += 1
-        print(f"  {time.monotonic() - start:5.0f} s  kill -9 {kind} (pid {victim.pid})")
+        print(
+            f"  {time.monotonic() - start:5.0f} s  kill -9 {kind} (pid {victim.pid}; "
+            f"{len(workers)} Ray workers training, {jobs_running(admin, f'chaos_{run}')} jobs "
+            "running)"
+        )
         if kind == "ray worker":
             continue  # Ray starts workers itself; the driver retries the trial
         time.sleep(rng.uniform(2, 5))
@@ -365,7 +374,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="chaos window (10)")
     parser.add_argument("--drain-minutes", type=float, default=20.0, help="then wait at most")
-    parser.add_argument("--trials", type=int, default=50, help="budget.trials of each job")
+    parser.add_argument("--trials", type=int, default=120, help="budget.trials of each job")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pg-url", default=os.environ.get("NAS_CHAOS_PG_URL", PG_URL))
     parser.add_argument(
@@ -440,7 +449,7 @@ def main() -> int:
     print(f"kills: {sum(kills.values())} ({', '.join(f'{k} {v}' for k, v in kills.items())}), ")
     print(f"  and {figures['connections_cut']} PostgreSQL connections cut once")
     print(f"kills survived: {sum(kills.values()) if survived else 'NOT ALL'}")
-    print(f"jobs finished: {finished} of {len(JOBS)} ({settled_s:.0f} s from the first kill)")
+    print(f"jobs finished: {finished} of {len(JOBS)} (settled {settled_s:.0f} s after the start)")
     for line in checks["jobs"]:
         print(f"  {line}")
     print(f"trials lost: {len(checks['lost'])} {checks['lost'][:10]}")

@@ -109,3 +109,35 @@ def test_a_read_held_in_the_database_stalls_nothing_else(
         store.close()
     assert answers["held"].status_code == 200
     assert answers["held"].json()["total"] == 1
+
+
+def test_health_answers_while_every_route_thread_waits_on_the_database(
+    serve: Callable[..., Server], pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One route thread (NAS_API_THREADS=1), and the held read in it: /health's probe runs
+    in a thread of its own and still says the database answers."""
+    server = serve(runner=False, database_url=pg_url, read_cache_mb=0, api_threads=1)
+    store = db.open_store(pg_url)
+    held_job, _ = _job(store, "held")
+    key = secrets.randbelow(2**31)
+    monkeypatch.setattr(versions, "job_stamp", _held_for(held_job, key, versions.job_stamp))
+    holder = store.engine.connect()
+    holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+    reader = threading.Thread(
+        target=lambda: httpx.get(f"{server.api}/jobs/{held_job}/trials", timeout=60)
+    )
+    reader.start()
+    try:
+        for _ in range(200):
+            if _waiting_on(store, key):
+                break
+            threading.Event().wait(0.05)
+        assert _waiting_on(store, key) == 1
+        health = httpx.get(f"{server.api}/health", timeout=10)
+        assert health.status_code == 200 and health.json()["database"] == "ok"
+        assert reader.is_alive()
+    finally:
+        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        holder.close()
+        reader.join(timeout=30)
+        store.close()
