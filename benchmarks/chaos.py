@@ -374,7 +374,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="chaos window (10)")
     parser.add_argument("--drain-minutes", type=float, default=20.0, help="then wait at most")
-    parser.add_argument("--trials", type=int, default=120, help="budget.trials of each job")
+    parser.add_argument("--trials", type=int, default=300, help="budget.trials of each job")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pg-url", default=os.environ.get("NAS_CHAOS_PG_URL", PG_URL))
     parser.add_argument(
