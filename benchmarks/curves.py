@@ -169,8 +169,10 @@ def _train_theirs(name: str, n: int, seed: int) -> np.ndarray:
     return curves
 
 
-def curve_sets(seeds: Sequence[int], n_ours: int, n_theirs: int) -> list[CurveSet]:
-    sets = [ours(name, n_ours, s) for s in seeds for name in OURS]
+def curve_sets(
+    seeds: Sequence[int], n_ours: int, n_theirs: int, our_sets: Sequence[str] = OURS
+) -> list[CurveSet]:
+    sets = [ours(name, n_ours, s) for s in seeds for name in our_sets]
     try:
         _islp("OJ")
         names = THEIRS
@@ -194,9 +196,12 @@ class Case:
     headroom: float
     last: float
     final: float
+    bounds: tuple[float, float]
 
     def residual(self) -> Residual:
-        return Residual(self.fraction, self.raw_std, self.headroom, self.final - self.mean)
+        return Residual(
+            self.fraction, self.raw_std, self.headroom, self.mean, self.last, self.final
+        )
 
 
 def cases(cs: CurveSet, fractions: Sequence[float]) -> list[Case]:
@@ -206,7 +211,8 @@ def cases(cs: CurveSet, fractions: Sequence[float]) -> list[Case]:
         for frac in fractions:
             n = max(1, round(frac * horizon))
             raw = fit(curve[:n], cs.bounds, calibration=RAW).raw(horizon)
-            out.append(Case(frac, raw.mean, raw.raw_std, raw.headroom, curve[n - 1], curve[-1]))
+            last, final = float(curve[n - 1]), float(curve[-1])
+            out.append(Case(frac, raw.mean, raw.raw_std, raw.headroom, last, final, cs.bounds))
     return out
 
 
@@ -251,7 +257,7 @@ def score(means: np.ndarray, stds: np.ndarray, last: np.ndarray, final: np.ndarr
 
 
 def report(args: argparse.Namespace, out: Callable[[str], None] = print) -> None:
-    sets = curve_sets(args.seeds, args.candidates, args.sklearn_candidates)
+    sets = curve_sets(args.seeds, args.candidates, args.sklearn_candidates, args.ours)
     knots_cases = {cs.name: cases(cs, KNOTS) for cs in sets}
     eval_cases = {cs.name: cases(cs, FRACTIONS) for cs in sets}
     out(
@@ -292,7 +298,7 @@ def report(args: argparse.Namespace, out: Callable[[str], None] = print) -> None
 
 
 def _score_cases(at: list[Case], cal: Calibration) -> Scores:
-    means = np.array([c.mean for c in at])
+    means = np.array([np.clip(cal.mean(c.fraction, c.mean, c.last), *c.bounds) for c in at])
     stds = np.array([cal.std(c.fraction, c.raw_std, c.headroom) for c in at])
     return score(means, stds, np.array([c.last for c in at]), np.array([c.final for c in at]))
 
@@ -335,11 +341,12 @@ def _row(cs: CurveSet, frac: float, way: str, s: Scores) -> str:
 
 
 def calibrate(args: argparse.Namespace, out: Callable[[str], None] = print) -> None:
-    sets = curve_sets(args.seeds, args.candidates, args.sklearn_candidates)
+    sets = curve_sets(args.seeds, args.candidates, args.sklearn_candidates, args.ours)
     residuals = [c.residual() for cs in sets for c in cases(cs, KNOTS)]
     cal = fit_calibration(residuals)
     out(f"fitted on {len(residuals)} forecasts from {len(sets)} curve sets:")
-    out(f"    knots={cal.knots},\n    scales={cal.scales},\n    floors={cal.floors},")
+    for field in ("knots", "scales", "floors", "shrinks"):
+        out(f"    {field}=({', '.join(f'{v:.3g}' for v in getattr(cal, field))}),")
 
 
 # --- fit cost in a default search -----------------------------------------------------
@@ -412,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--candidates", type=int, default=60, help="our trainer's, per set")
         p.add_argument("--sklearn-candidates", type=int, default=30)
         p.add_argument("--prior", action="store_true", help="also score the learned prior")
+        p.add_argument("--ours", nargs="*", default=list(OURS), help="our trainer's data sets")
         p.set_defaults(handler=handler)
     p = sub.add_parser("fit-cost")
     p.add_argument("--trees", nargs="+", default=["."])

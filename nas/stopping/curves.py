@@ -65,6 +65,7 @@ class RawForecast:
     raw_std: float
     headroom: float
     fraction: float
+    level: float  # the fitted value at the last epoch seen: where the change starts
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,9 @@ class CurveFit:
         if not self.fits:
             return _prior(self.last_value, self.bounds)
         raw = self.raw(at_epoch)
+        mean = self.calibration.mean(raw.fraction, raw.mean, self.last_value)
         std = self.calibration.std(raw.fraction, raw.raw_std, raw.headroom)
-        return Prediction(raw.mean, std)
+        return Prediction(float(np.clip(mean, *self.bounds)), std)
 
     def raw(self, at_epoch: float) -> RawForecast:
         """The uncalibrated forecast at `at_epoch`: what a calibration is fitted to."""
@@ -94,7 +96,8 @@ class CurveFit:
         fraction = self.n_points / max(float(at_epoch), 1.0)
         if not self.fits:
             p = _prior(self.last_value, self.bounds)
-            return RawForecast(p.mean, p.std, _headroom(p.mean, self.bounds, p.std), fraction)
+            room = _headroom(p.mean, self.bounds, p.std)
+            return RawForecast(p.mean, p.std, room, fraction, p.mean)
         x = np.array([float(self.n_points), float(at_epoch)])
         at_n, at_t = np.array([f(x) for f in self.fits]).T
         change = at_t - at_n
@@ -107,7 +110,7 @@ class CurveFit:
         if not sane.any():
             level = float(np.clip(self.last_value, lower, upper))
             wide = self._wide_std()
-            return RawForecast(level, wide, _headroom(level, self.bounds, wide), fraction)
+            return RawForecast(level, wide, _headroom(level, self.bounds, wide), fraction, level)
         w = self.weights * sane
         w = w / w.sum()
         at_t = np.where(sane, at_t, 0.0)
@@ -117,7 +120,8 @@ class CurveFit:
         var = spread + self.noise_std**2 + (CHANGE_STD * expected_change) ** 2
         level = float(w @ np.where(sane, at_n, 0.0))
         room = _headroom(level, self.bounds, self.span + self.noise_std)
-        return RawForecast(float(np.clip(mean, lower, upper)), math.sqrt(var), room, fraction)
+        mean = float(np.clip(mean, lower, upper))
+        return RawForecast(mean, math.sqrt(var), room, fraction, level)
 
     def _wide_std(self) -> float:
         return max(self.span, self.noise_std, 1e-3)

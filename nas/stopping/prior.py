@@ -117,6 +117,7 @@ class CurvePrior:
         if finite.size < MIN_POINTS or finite.size != values.size:
             return fit(values, self.bounds).predict(horizon)
         mean, raw_std = self._blend(raw, self.kernel(values, horizon))
+        mean = self.calibration.mean(raw.fraction, mean, float(values[-1]))
         std = self.calibration.std(raw.fraction, raw_std, raw.headroom)
         return Prediction(float(np.clip(mean, *self.bounds)), std)
 
@@ -150,19 +151,19 @@ class CurvePrior:
                 prefix = curve[:n]
                 raw = fit(prefix, self.bounds, calibration=RAW).raw(curve.size)
                 kernel = self.kernel(prefix, curve.size, exclude=max(offset, 0) + i)
-                forecasts.append((raw, kernel, float(curve[-1])))
+                forecasts.append((raw, kernel, float(curve[-1]), float(prefix[-1])))
             if not forecasts:
                 shares.append(0.0)
                 continue
             errors = [
-                np.mean([abs(self._blend(r, k, s)[0] - y) for r, k, y in forecasts])
+                np.mean([abs(self._blend(r, k, s)[0] - y) for r, k, y, _ in forecasts])
                 for s in _SHARES
             ]
             share = float(_SHARES[int(np.argmin(errors))])
             shares.append(share)
-            for raw, kernel, final in forecasts:
+            for raw, kernel, final, last in forecasts:
                 mean, std = self._blend(raw, kernel, share)
-                residuals.append(Residual(raw.fraction, std, raw.headroom, final - mean))
+                residuals.append(Residual(raw.fraction, std, raw.headroom, mean, last, final))
         return tuple(shares), residuals
 
 

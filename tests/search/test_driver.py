@@ -234,3 +234,19 @@ def test_curve_extrapolation_on_regression_uses_r2_bounds(store):
     # the policy's forecast of the final value is stored for the dashboard to draw
     assert all(t.predicted_final is not None and t.predicted_final <= 1.0 for t in pruned)
     assert all(t.predicted_final is None for t in trials if t.status == "finished")
+
+
+def test_learned_prior_is_built_from_earlier_jobs_on_the_same_data_set(store):
+    lce = {"policy": "lce", "options": {"min_epochs": 3, "learned_prior": True}}
+    first = _spec(stopping=lce)
+    job_id = submit_and_claim(store, first, "test")
+    assert SearchDriver(first, store, job_id, runner="test").policy.prior is None  # no history
+    _run(store, _spec(budget={"trials": 10}))  # ten finished curves on iris
+    _run(store, _spec(dataset="wine", budget={"trials": 10}))  # another data set's
+    again = _spec(stopping=lce, seed=4)
+    job_id = submit_and_claim(store, again, "test")
+    prior = SearchDriver(again, store, job_id, runner="test").policy.prior
+    assert prior is not None and prior.n_curves == 10
+    plain = _spec(stopping={"policy": "lce"}, seed=5)
+    job_id = submit_and_claim(store, plain, "test")
+    assert SearchDriver(plain, store, job_id, runner="test").policy.prior is None  # off by default

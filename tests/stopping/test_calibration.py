@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nas.stopping.calibration import (
+    DEFAULT,
     KNOTS,
     RAW,
     Z90,
@@ -24,11 +25,18 @@ def _residuals(
     room = rng.uniform(0.05, 0.8, n)
     raw = 0.1 * true_std * room
     errors = rng.normal(0.0, true_std * room)
-    return [Residual(fraction, r, h, e) for r, h, e in zip(raw, room, errors, strict=True)]
+    return [
+        Residual(fraction, r, h, mean=0.5, last=0.5, final=0.5 + e)
+        for r, h, e in zip(raw, room, errors, strict=True)
+    ]
 
 
 def _coverage(cal: Calibration, rows: list[Residual]) -> float:
-    inside = [abs(r.error) <= Z90 * cal.std(r.fraction, r.raw_std, r.headroom) for r in rows]
+    inside = [
+        abs(r.final - cal.mean(r.fraction, r.mean, r.last))
+        <= Z90 * cal.std(r.fraction, r.raw_std, r.headroom)
+        for r in rows
+    ]
     return float(np.mean(inside))
 
 
@@ -44,7 +52,7 @@ def test_fitted_interval_covers_about_90_percent_of_held_out_finals(seed: int) -
 
 def test_a_zero_raw_spread_gets_a_floor_from_the_headroom() -> None:
     rng = np.random.default_rng(0)
-    rows = [Residual(0.1, 0.0, 0.5, e) for e in rng.normal(0.0, 0.1, 500)]
+    rows = [Residual(0.1, 0.0, 0.5, 0.4, 0.4, 0.4 + e) for e in rng.normal(0.0, 0.1, 500)]
     cal = fit_calibration(rows)
     assert cal.std(0.1, raw_std=0.0, headroom=0.5) == pytest.approx(0.1, rel=0.25)
     assert cal.std(0.1, raw_std=0.0, headroom=0.0) == 0.0  # a curve at its bound stays
@@ -57,9 +65,22 @@ def test_between_knots_is_linear_and_outside_constant() -> None:
 
 
 def test_knots_without_residuals_take_their_neighbours_fit() -> None:
-    rows = [Residual(0.1, 0.01, 0.5, e) for e in np.linspace(-0.2, 0.2, 50)]
+    rows = [Residual(0.1, 0.01, 0.5, 0.5, 0.5, 0.5 + e) for e in np.linspace(-0.2, 0.2, 50)]
     cal = fit_calibration(rows)
-    assert len(set(cal.scales)) == 1 and len(set(cal.floors)) == 1
+    assert len(set(cal.scales)) == 1 and len(set(cal.floors)) == 1 and len(set(cal.shrinks)) == 1
+
+
+@pytest.mark.parametrize("true_shrink", [0.0, 0.5, 1.0])
+def test_shrink_learns_how_much_of_the_forecast_change_comes_true(true_shrink: float) -> None:
+    rng = np.random.default_rng(0)
+    change = rng.uniform(-0.2, 0.2, 300)
+    rows = [
+        Residual(0.3, 0.01, 0.5, mean=0.5 + c, last=0.5, final=0.5 + true_shrink * c + e)
+        for c, e in zip(change, rng.normal(0, 0.01, 300), strict=True)
+    ]
+    cal = fit_calibration(rows)
+    assert cal.shrinks[0] == pytest.approx(true_shrink, abs=0.1)
+    assert cal.mean(0.3, mean=0.7, last=0.5) == pytest.approx(0.5 + 0.2 * cal.shrinks[0])
 
 
 def test_interval_score_penalises_misses_and_width() -> None:
@@ -72,9 +93,9 @@ def test_interval_score_penalises_misses_and_width() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"knots": (), "scales": (), "floors": ()}, "knots, scales and floors"),
+        ({"knots": (), "scales": (), "floors": ()}, "knots, scales, floors and shrinks"),
         ({"knots": (0.5, 0.1), "scales": (1, 1), "floors": (0, 0)}, "knots must increase"),
-        ({"knots": (0.5,), "scales": (-1.0,), "floors": (0.0,)}, "scales and floors"),
+        ({"knots": (0.5,), "scales": (-1.0,), "floors": (0.0,)}, "scales, floors and shrinks"),
         ({"knots": (0.5,), "scales": (1.0, 2.0), "floors": (0.0,)}, "equally long"),
     ],
 )
@@ -85,4 +106,9 @@ def test_invalid_calibration_is_refused(kwargs: dict[str, tuple[float, ...]], me
 
 def test_no_finite_residual_is_refused() -> None:
     with pytest.raises(ValueError, match="residuals must hold"):
-        fit_calibration([Residual(0.1, float("nan"), 0.5, 0.1)])
+        fit_calibration([Residual(0.1, float("nan"), 0.5, 0.5, 0.5, 0.6)])
+
+
+def test_default_calibration_gives_a_flat_prefix_a_spread() -> None:
+    assert DEFAULT.std(0.1, raw_std=1e-6, headroom=0.72) > 0.05
+    assert DEFAULT.std(0.1, 0.0, 0.5) > DEFAULT.std(0.9, 0.0, 0.5)  # less room late

@@ -145,6 +145,9 @@ def test_policies_are_values() -> None:
         (lambda: LearningCurvePolicy(delta=1.0), "delta"),
         (lambda: LearningCurvePolicy(delta=-0.1), "delta"),
         (lambda: LearningCurvePolicy(interval=0), "interval"),
+        (lambda: LearningCurvePolicy(calibrated="yes"), "calibrated"),  # type: ignore[arg-type]
+        (lambda: LearningCurvePolicy(learned_prior=1), "learned_prior"),  # type: ignore[arg-type]
+        (lambda: LearningCurvePolicy(prior="store"), "prior"),  # type: ignore[arg-type]
         (lambda: MedianPolicy(n_startup_trials=-1), "n_startup_trials"),
         (lambda: PatiencePolicy(patience=0), "patience"),
         (lambda: PatiencePolicy(min_delta=-1.0), "min_delta"),
@@ -262,3 +265,30 @@ def test_any_of_asks_each_policy_only_at_its_own_rungs() -> None:
     curves |= {i: TrialCurve(_rising(0.99)[:4]) for i in range(5)}
     # Epoch 4 is no ASHA rung, so being last of seven there does not stop the trial.
     assert combined.decide("x", curves, 30).action == CONTINUE
+
+
+def test_lce_continues_a_trial_at_the_best_final_without_a_forecast() -> None:
+    finished = {"good": TrialCurve(_rising(0.8), finished=True)}
+    falling = TrialCurve([0.95, 0.9, 0.85, 0.82, 0.81, 0.805])  # at 0.805 >= 0.8, going down
+    decision = LearningCurvePolicy().decide("x", {**finished, "x": falling}, MAX_EPOCHS)
+    assert decision.action == CONTINUE and decision.predicted_final is None
+
+
+def test_lce_with_a_prior_decides_from_it() -> None:
+    from nas.stopping.prior import CurvePrior
+
+    rng = np.random.default_rng(0)
+    stuck_then_learn = [
+        np.clip(
+            0.1 + 0.85 * (1 - np.exp(-np.maximum(EPOCHS - 8, 0) / 3)) + rng.normal(0, 0.005, 30),
+            0,
+            1,
+        )
+        for _ in range(30)
+    ]
+    prior = CurvePrior.build(stuck_then_learn, (0.0, 1.0))
+    curves = {"good": TrialCurve(_rising(0.9), finished=True), "x": TrialCurve([0.1] * 6)}
+    assert LearningCurvePolicy().decide("x", curves, MAX_EPOCHS).action == STOP
+    with_prior = LearningCurvePolicy(prior=prior).decide("x", curves, MAX_EPOCHS)
+    assert with_prior.action == CONTINUE  # stored curves that began flat went on to 0.95
+    assert with_prior.predicted_final is not None and with_prior.predicted_final > 0.8
