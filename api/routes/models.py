@@ -1,5 +1,6 @@
 """The best model of a job: its npz bytes, its JSON metadata, its weights as JSON for the
-dashboard's picture, and predictions from it."""
+dashboard's picture, and predictions from it. The model is one network, or an ensemble of
+the job's best trials (spec.ensemble): both predict the same way here."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from api.picture import network_picture
 from api.schemas import ModelMeta, NetworkPicture, PredictIn, PredictOut
 from nas import store as db
 from nas.data import BUILTINS, from_npz, load_builtin
-from nas.nn import from_bytes
+from nas.search.ensemble import Ensemble, load_model
 
 router = APIRouter(prefix="/jobs/{job_id}", tags=["models"])
 NPZ = "application/octet-stream"
@@ -25,7 +26,13 @@ NPZ = "application/octet-stream"
 
 @lru_cache(maxsize=16)
 def _estimator(trial_id: int, payload: bytes) -> Any:
-    return from_bytes(payload)
+    return load_model(payload)
+
+
+def _ensemble(model: db.Model) -> dict[str, Any] | None:
+    """The ensemble's members and weights, as its meta records them; None for one network."""
+    found = model.meta.get("ensemble")
+    return dict(found) if isinstance(found, dict) else None
 
 
 @lru_cache(maxsize=64)
@@ -69,6 +76,7 @@ def _meta(session: Session, job: db.Job, trial: db.Trial, model: db.Model) -> Mo
         feature_names=_feature_names(session, job.spec),
         format_version=model.format_version,
         size_bytes=len(model.payload),
+        ensemble=_ensemble(model),
     )
 
 
@@ -78,10 +86,13 @@ def _meta(session: Session, job: db.Job, trial: db.Trial, model: db.Model) -> Mo
     responses={200: {"content": {NPZ: {}}, "description": "npz (numpy.load, no pickle)"}},
 )
 def download_model(session: SessionDep, job_id: JobId) -> Response:
-    """The best trial's network as npz bytes (nas.nn.load reads it); metadata in the
-    X-Model-Meta header (JSON), also at GET .../model/meta."""
+    """The job's model as npz bytes (nas.search.load_model reads it: one network, which
+    nas.nn.load reads too, or an ensemble); metadata in the X-Model-Meta header (JSON),
+    also at GET .../model/meta."""
     job, trial, model = _best(session, job_id)
-    meta = _meta(session, job, trial, model).model_dump(exclude={"feature_names", "classes"})
+    meta = _meta(session, job, trial, model).model_dump(
+        exclude={"feature_names", "classes", "ensemble"}
+    )
     headers = {
         "Content-Disposition": f'attachment; filename="job-{job_id}-trial-{trial.number}.npz"',
         "X-Model-Meta": json.dumps(meta, separators=(",", ":")),
@@ -101,9 +112,16 @@ def model_weights(
     max_units: Annotated[int, Query(ge=1, le=64, description="units drawn per layer")] = 16,
 ) -> NetworkPicture:
     """The best network's weights as JSON for a picture: per layer at most max_units units,
-    those with the largest weights, and the weights among them (never pickle)."""
+    those with the largest weights, and the weights among them (never pickle). Of an
+    ensemble, its heaviest member is drawn, and the members and weights are listed."""
     job, trial, model = _best(session, job_id)
     estimator = _estimator(trial.id, model.payload)
+    ensemble = _ensemble(model)
+    member = None
+    if isinstance(estimator, Ensemble):
+        heaviest = max(range(len(estimator.members)), key=lambda i: estimator.weights[i])
+        member = estimator.info[heaviest].get("number")
+        estimator = estimator.members[heaviest]
     classes = getattr(estimator, "classes_", None)
     outputs = estimator.coefs_[-1].shape[1]
     output_names = None
@@ -122,6 +140,8 @@ def model_weights(
         trial_id=trial.id,
         number=trial.number,
         activation=str(estimator.activation),
+        ensemble=None if ensemble is None else ensemble["members"],
+        member=member,
         **picture,
     )
 

@@ -156,10 +156,12 @@ def build_ensemble(store: db.Store, job_id: int, spec: JobSpec, problem: Problem
     )
     test = ensemble.score(data.X_test, data.y_test)
     test_metric = test if math.isfinite(test) else None
+    best_epochs = next(m.epochs for m in pool if m.trial_id == best.id)
     meta = {
         "number": best.number,
         "val_metric": best.val_metric,
         "refit": spec.refit,
+        "epochs": best_epochs,
         "rows": "train+validation" if spec.refit else "train",
         "ensemble": {
             "size": spec.ensemble.size,
@@ -173,7 +175,6 @@ def build_ensemble(store: db.Store, job_id: int, spec: JobSpec, problem: Problem
     payload = to_bytes(ensemble, [payloads[m.trial_id] or b"" for m, _ in kept])
     with store.session() as s:
         if spec.refit:
-            best_epochs = next(m.epochs for m in pool if m.trial_id == best.id)
             db.save_refit(
                 s, best.id, epochs=best_epochs, test_metric=test_metric, payload=payload, meta=meta
             )
