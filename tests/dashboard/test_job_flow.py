@@ -73,6 +73,9 @@ def test_submit_watch_curves_and_open_a_trial(
     assert t.js(COLOURED_PIXELS, "#curves") > 500
     assert t.page.locator("table.leaderboard tbody tr").count() == 6
     assert t.page.locator("#network svg line").count() > 0
+    # the job's model is an ensemble of its best trials (spec.ensemble's default)
+    line = t.page.wait_for_selector("#network .ensemble-line", timeout=10_000).inner_text()
+    assert line.startswith("ensemble of ") and "#" in line
     assert t.js(COLOURED_PIXELS, "#pareto") > 20
     assert t.page.locator(".bars .bar-row").count() > 0
     assert t.unexpected_errors() == []

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from nas.data import load_builtin
-from nas.nn import load
-from tests.api.util import submit, tiny_spec
+from nas.nn import Ensemble, from_bytes, load
+from tests.api.util import submit, tiny_spec, wait_job
 
 
 def test_model_download_loads_and_predicts_like_the_api(
@@ -22,7 +22,8 @@ def test_model_download_loads_and_predicts_like_the_api(
     assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
     meta = json.loads(r.headers["x-model-meta"])
     assert meta["trial_id"] == finished_job["best_trial_id"] and meta["n_features_in"] == 4
-    model = load(io.BytesIO(r.content))
+    model = from_bytes(r.content)  # the default: an ensemble of the best trials
+    assert isinstance(model, Ensemble) and meta["refit"] is True
     X = load_builtin("iris").X[:5]
     body = client.post(f"/jobs/{job_id}/predict", json={"rows": X.tolist(), "probabilities": True})
     assert body.status_code == 200, body.text
@@ -31,6 +32,20 @@ def test_model_download_loads_and_predicts_like_the_api(
     assert np.allclose(out["probabilities"], model.predict_proba(X), atol=1e-6)
     full = client.get(f"/jobs/{job_id}/model/meta").json()
     assert full["feature_names"][0] == "sepal length (cm)" and full["size_bytes"] == len(r.content)
+    members = full["ensemble"]["members"]
+    assert [m["number"] for m in members] == [i["number"] for i in model.info]
+    assert np.allclose([m["weight"] for m in members], model.weights)
+
+
+def test_a_single_network_job_downloads_as_a_network(client: httpx.Client) -> None:
+    job_id = wait_job(client, submit(client, tiny_spec(trials=2, ensemble=False)))["id"]
+    r = client.get(f"/jobs/{job_id}/model")
+    network = load(io.BytesIO(r.content))
+    X = load_builtin("iris").X[:3]
+    out = client.post(f"/jobs/{job_id}/predict", json={"rows": X.tolist()}).json()
+    assert out["predictions"] == network.predict(X).tolist()
+    assert client.get(f"/jobs/{job_id}/model/meta").json()["ensemble"] is None
+    assert client.get(f"/jobs/{job_id}/model/weights").json()["ensemble"] is None
 
 
 def test_predict_accepts_rows_by_feature_name(client: httpx.Client, finished_job: dict) -> None:
@@ -65,9 +80,14 @@ def test_no_model_yet_is_404(client: httpx.Client) -> None:
 
 def test_model_weights_as_json_for_the_picture(client: httpx.Client, finished_job: dict) -> None:
     job_id = finished_job["id"]
-    model = load(io.BytesIO(client.get(f"/jobs/{job_id}/model").content))
+    ensemble = from_bytes(client.get(f"/jobs/{job_id}/model").content)
     picture = client.get(f"/jobs/{job_id}/model/weights", params={"max_units": 3}).json()
     assert picture["trial_id"] == finished_job["best_trial_id"]
+    # of an ensemble, the heaviest member is drawn and the members are listed
+    heaviest = int(np.argmax(ensemble.weights))
+    assert picture["member"] == ensemble.info[heaviest]["number"]
+    assert [m["number"] for m in picture["ensemble"]] == [i["number"] for i in ensemble.info]
+    model = ensemble.members[heaviest]
     sizes = [4, *model.hidden_layer_sizes, 3]
     assert [layer["units"] for layer in picture["layers"]] == sizes
     assert [len(layer["shown"]) for layer in picture["layers"]] == [min(n, 3) for n in sizes]
