@@ -139,6 +139,7 @@ def test_the_file_round_trips_bit_for_bit_without_pickle_and_a_network_loader_re
 
 def test_spec_switches_the_ensemble_on_and_off_and_bounds_it():
     base = {"dataset": "iris"}
+    assert JobSpec.model_validate(base).ensemble is None  # the default: the single best
     assert JobSpec.model_validate(base | {"ensemble": False}).ensemble is None
     assert JobSpec.model_validate(base | {"ensemble": True}).ensemble is not None
     assert JobSpec.model_validate(base | {"ensemble": {"size": 5}}).ensemble.size == 5
