@@ -166,6 +166,7 @@ def test_an_ensemble_member_carrying_preprocessing_is_refused():
 
 def test_spec_switches_the_ensemble_on_and_off_and_bounds_it():
     base = {"dataset": "iris"}
+    assert JobSpec.model_validate(base).ensemble is None  # the default: the single best
     assert JobSpec.model_validate(base | {"ensemble": False}).ensemble is None
     assert JobSpec.model_validate(base | {"ensemble": True}).ensemble is not None
     assert JobSpec.model_validate(base | {"ensemble": {"size": 5}}).ensemble.size == 5

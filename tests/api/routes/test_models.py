@@ -22,8 +22,7 @@ def test_model_download_loads_and_predicts_like_the_api(
     assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
     meta = json.loads(r.headers["x-model-meta"])
     assert meta["trial_id"] == finished_job["best_trial_id"] and meta["n_features_in"] == 4
-    model = from_bytes(r.content)  # the default: an ensemble of the best trials
-    assert isinstance(model, Ensemble) and meta["refit"] is True
+    model = load(io.BytesIO(r.content))
     X = load_builtin("iris").X[:5]
     body = client.post(f"/jobs/{job_id}/predict", json={"rows": X.tolist(), "probabilities": True})
     assert body.status_code == 200, body.text
@@ -32,20 +31,7 @@ def test_model_download_loads_and_predicts_like_the_api(
     assert np.allclose(out["probabilities"], model.predict_proba(X), atol=1e-6)
     full = client.get(f"/jobs/{job_id}/model/meta").json()
     assert full["feature_names"][0] == "sepal length (cm)" and full["size_bytes"] == len(r.content)
-    members = full["ensemble"]["members"]
-    assert [m["number"] for m in members] == [i["number"] for i in model.info]
-    assert np.allclose([m["weight"] for m in members], model.weights)
-
-
-def test_a_single_network_job_downloads_as_a_network(client: httpx.Client) -> None:
-    job_id = wait_job(client, submit(client, tiny_spec(trials=2, ensemble=False)))["id"]
-    r = client.get(f"/jobs/{job_id}/model")
-    network = load(io.BytesIO(r.content))
-    X = load_builtin("iris").X[:3]
-    out = client.post(f"/jobs/{job_id}/predict", json={"rows": X.tolist()}).json()
-    assert out["predictions"] == network.predict(X).tolist()
-    assert client.get(f"/jobs/{job_id}/model/meta").json()["ensemble"] is None
-    assert client.get(f"/jobs/{job_id}/model/weights").json()["ensemble"] is None
+    assert full["ensemble"] is None  # the default (spec.ensemble off): one network
 
 
 def test_predict_accepts_rows_by_feature_name(client: httpx.Client, finished_job: dict) -> None:
@@ -80,14 +66,9 @@ def test_no_model_yet_is_404(client: httpx.Client) -> None:
 
 def test_model_weights_as_json_for_the_picture(client: httpx.Client, finished_job: dict) -> None:
     job_id = finished_job["id"]
-    ensemble = from_bytes(client.get(f"/jobs/{job_id}/model").content)
+    model = load(io.BytesIO(client.get(f"/jobs/{job_id}/model").content))
     picture = client.get(f"/jobs/{job_id}/model/weights", params={"max_units": 3}).json()
     assert picture["trial_id"] == finished_job["best_trial_id"]
-    # of an ensemble, the heaviest member is drawn and the members are listed
-    heaviest = int(np.argmax(ensemble.weights))
-    assert picture["member"] == ensemble.info[heaviest]["number"]
-    assert [m["number"] for m in picture["ensemble"]] == [i["number"] for i in ensemble.info]
-    model = ensemble.members[heaviest]
     sizes = [4, *model.hidden_layer_sizes, 3]
     assert [layer["units"] for layer in picture["layers"]] == sizes
     assert [len(layer["shown"]) for layer in picture["layers"]] == [min(n, 3) for n in sizes]
@@ -143,3 +124,31 @@ def test_bad_csv_rows_are_refused_naming_what_is_wrong(
         r = client.post(url, files=files, data=data)
     assert r.status_code == status, r.text
     assert message in r.json()["message"]
+
+
+def test_an_ensemble_job_serves_its_weighted_members(client: httpx.Client) -> None:
+    spec = tiny_spec(trials=4, ensemble={"size": 6, "pool": 3})
+    job = wait_job(client, submit(client, spec))
+    job_id = job["id"]
+    r = client.get(f"/jobs/{job_id}/model")
+    assert r.status_code == 200
+    ensemble = from_bytes(r.content)
+    assert isinstance(ensemble, Ensemble) and json.loads(r.headers["x-model-meta"])["refit"]
+    X = load_builtin("iris").X[:5]
+    out = client.post(f"/jobs/{job_id}/predict", json={"rows": X.tolist(), "probabilities": True})
+    assert out.status_code == 200, out.text
+    assert out.json()["predictions"] == ensemble.predict(X).tolist()
+    assert np.allclose(out.json()["probabilities"], ensemble.predict_proba(X), atol=1e-6)
+    meta = client.get(f"/jobs/{job_id}/model/meta").json()
+    members = meta["ensemble"]["members"]
+    assert [m["number"] for m in members] == [i["number"] for i in ensemble.info]
+    assert np.allclose([m["weight"] for m in members], ensemble.weights)
+    assert meta["refit_test_metric"] == meta["ensemble"]["test_metric"]
+    # the picture draws the heaviest member and lists them all
+    picture = client.get(f"/jobs/{job_id}/model/weights").json()
+    heaviest = int(np.argmax(ensemble.weights))
+    assert picture["trial_id"] == job["best_trial_id"]
+    assert picture["member"] == ensemble.info[heaviest]["number"]
+    assert [m["number"] for m in picture["ensemble"]] == [m["number"] for m in members]
+    shown = picture["layers"][1]["units"]
+    assert shown == ensemble.members[heaviest].coefs_[0].shape[1]
