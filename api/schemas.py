@@ -205,6 +205,11 @@ class ModelMeta(BaseModel):
     )
     format_version: int
     size_bytes: int
+    ensemble: dict[str, Any] | None = Field(
+        None,
+        description="an ensemble of the job's best trials (spec.ensemble): its members "
+        "(trial_id, number, weight, epochs), size, validation and test metric; null: one network",
+    )
 
 
 class PictureLayer(BaseModel):
@@ -221,6 +226,10 @@ class NetworkPicture(BaseModel):
     layers: list[PictureLayer] = Field(description="input, hidden layers, output")
     weights: list[list[list[float]]] = Field(description="per layer: shown x next layer's shown")
     max_abs_weight: float
+    ensemble: list[dict[str, Any]] | None = Field(
+        None, description="the model is an ensemble: its members (number, weight, ...)"
+    )
+    member: int | None = Field(None, description="of an ensemble, the trial number drawn")
 
 
 Cell = FiniteFloat | bool | Annotated[str, Field(max_length=10_000)] | None

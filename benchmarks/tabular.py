@@ -4,7 +4,7 @@ For every data set and seed, the same rows for every method: the service's own s
 the seed (train / validation / test = 60 / 20 / 20). Three methods:
 
     ours      `nas run` at the defaults a user gets (TPE, the default space, budget and
-              stopping, refit; an ensemble where the job's model is one), through the
+              stopping, refit; the ensemble as the spec's default has it), through the
               same entry point (nas_cli.batch.run_batch, a CSV data set); its model trains
               on the training rows, chooses on the validation rows and is refit on both
     boosting  scikit-learn's HistGradientBoosting{Classifier,Regressor}() on the training
@@ -20,7 +20,7 @@ the single best's refit score), and each method's median wall time (the methods 
 seed run back to back, their order rotated from seed to seed, so load moves all alike).
 
     python benchmarks/tabular.py [--sets penguins wage ...] [--seeds 0 1 2]
-        [--trials N] [--out results.jsonl]
+        [--trials N] [--ensemble SIZE | --no-ensemble] [--out results.jsonl]
     python benchmarks/tabular.py --table results.jsonl   # the table of a saved run
 """
 
@@ -245,6 +245,9 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--trials", type=int, help="budget.trials (default: the spec's)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--ensemble", type=int, metavar="SIZE", help="ensemble.size")
+    group.add_argument("--no-ensemble", action="store_true", help="the single best only")
     parser.add_argument("--out", help="append each seed's results to this JSON-lines file")
     parser.add_argument("--table", help="print the table of a saved JSON-lines file and stop")
     args = parser.parse_args()
@@ -256,6 +259,10 @@ def main() -> None:
     options: dict[str, Any] = {}
     if args.trials:
         options["budget"] = {"trials": args.trials}
+    if args.no_ensemble:
+        options["ensemble"] = False
+    elif args.ensemble:
+        options["ensemble"] = {"size": args.ensemble}
     sets = {n: SETS[n]() for n in args.sets}
     results = []
     for data in sets.values():

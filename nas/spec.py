@@ -143,6 +143,15 @@ class WarmStartSpec(_Spec):
     top: int = Field(5, ge=1, le=1000, description="how many of its best candidates")
 
 
+class EnsembleSpec(_Spec):
+    """The job's model as an ensemble of its best trials: greedy selection with replacement
+    on the validation rows (Caruana et al. 2004) from the `pool` best trials, `size`
+    rounds; each chosen network refit as the single model is (spec.refit)."""
+
+    size: int = Field(20, ge=1, le=1000, description="selection rounds (weights in 1/size)")
+    pool: int = Field(10, ge=1, le=100, description="best trials to choose from")
+
+
 class JobSpec(_Spec):
     name: str = Field("search", min_length=1, max_length=200)
     dataset: DataSpec
@@ -169,8 +178,20 @@ class JobSpec(_Spec):
         description="retrain the chosen trial on train + validation rows for the epochs its "
         "validation metric peaked at, and keep that network as the best model",
     )
+    ensemble: EnsembleSpec | None = Field(
+        None,
+        description="the job's model as a weighted ensemble of its best trials ({size, pool} "
+        "or true); off by default: on the real-data suite it scored as the single best did",
+    )
     proxy: ProxySpec | None = None
     warm_start: WarmStartSpec | None = None
+
+    @field_validator("ensemble", mode="before")
+    @classmethod
+    def _ensemble_switch(cls, v: Any) -> Any:
+        if v is False:
+            return None
+        return {} if v is True else v
 
     @field_validator("dataset", mode="before")
     @classmethod

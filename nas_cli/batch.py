@@ -12,7 +12,14 @@ from nas import store as db
 from nas.search import Problem, SearchDriver, load_problem, local_executor, submit_and_claim
 from nas.search.executors import Executor
 from nas.spec import JobSpec
-from nas_cli.report import ProgressLine, refit_line, summary_line, table, time_line
+from nas_cli.report import (
+    ProgressLine,
+    ensemble_line,
+    refit_line,
+    summary_line,
+    table,
+    time_line,
+)
 
 if TYPE_CHECKING:
     from workers.pool import ActorPool
@@ -117,9 +124,13 @@ def run_batch(
                 top, "leaderboard (validation metric; test metric reported, never used to choose)"
             )
         )
+        best = db.best_model(s, job_id)
+        ensemble = ensemble_line(best[1].meta) if best else None
         refit = refit_line(top[:1], test_rows=spec.dataset.test_fraction > 0)
-        if refit:
+        if refit and not ensemble:
             print(refit)
+        if ensemble:
+            print(ensemble)
         if spec.two_objectives:
             print()
             print(table(db.pareto_front(s, job_id), "Pareto front (val metric vs parameters)"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from nas.search import Progress
 from nas.search.timing import PARTS, STARTUP, STOPPING
@@ -97,6 +97,23 @@ def refit_line(trials: Sequence[Trial], test_rows: bool = True) -> str | None:
                 f"{_fmt(t.test_metric)}); the saved best model is the refit one"
             )
     return None
+
+
+def ensemble_line(meta: dict[str, Any]) -> str | None:
+    """What the ensemble (spec.ensemble) is, from the job's model meta; None for one network."""
+    ens = meta.get("ensemble")
+    if not ens:
+        return None
+    members = ", ".join(
+        f"#{m['number']} {m['weight']:.2f}"
+        for m in sorted(ens["members"], key=lambda m: -m["weight"])
+    )
+    n = len(ens["members"])
+    return (
+        f"ensemble of {n} trial{'s' if n != 1 else ''} (weights: {members}): test "
+        f"{_fmt(ens['test_metric'])} (single best {_fmt(meta.get('single_test_metric'))}); "
+        "the saved best model is the ensemble"
+    )
 
 
 def summary_line(s: JobSummary) -> str:

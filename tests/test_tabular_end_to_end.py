@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nas.nn import TabularModel, load
+from nas.nn import Ensemble, TabularModel, load
 from nas.search import load_problem
 from nas.spec import JobSpec
 from nas_cli.main import main
@@ -75,11 +75,14 @@ def _upload(client: httpx.Client, target: str = "species") -> dict[str, Any]:
     return r.json()
 
 
-def _search(client: httpx.Client, dataset_id: int, **data: Any) -> dict[str, Any]:
+def _search(
+    client: httpx.Client, dataset_id: int, trials: int = 2, ensemble: Any = None, **data: Any
+) -> dict[str, Any]:
     spec = {
         "dataset": {"id": dataset_id, **data},
         "space": SPACE,
-        "budget": {"trials": 2},
+        "ensemble": ensemble or False,
+        "budget": {"trials": trials},
         "stopping": {"policy": "none"},
         "searcher": "random",
         "seed": 0,
@@ -184,6 +187,38 @@ def test_the_downloaded_model_predicts_a_dataframe_as_the_service_does(
     assert meta["input_columns"][0] == "id" and meta["feature_names"][0] == "island=Biscoe"
     roles = {c["name"]: c["role"] for c in meta["preprocessing"]["columns"]}
     assert roles["station"] == "dropped" and roles["sex"] == "boolean"
+
+
+def test_an_ensemble_job_predicts_raw_rows_as_its_downloaded_model_does(
+    client: httpx.Client,
+) -> None:
+    ensemble = {"size": 6, "pool": 3}
+    job = _search(client, _upload(client)["id"], trials=3, ensemble=ensemble)
+    url = f"/jobs/{job['id']}/predict"
+    model = load(io.BytesIO(client.get(f"/jobs/{job['id']}/model").content))
+    assert isinstance(model, TabularModel) and isinstance(model.estimator, Ensemble)
+    rows = _raw_rows()
+    assert rows[5]["bill_length_mm"] is None and rows[0]["island"] == "Biscoe"  # gaps, text
+    served = client.post(url, json={"rows": rows, "probabilities": True})
+    assert served.status_code == 200, served.text
+    files = {"file": ("penguins.csv", penguins_csv(), "text/csv")}
+    by_csv = client.post(url, files=files, data={"probabilities": "true"}).json()
+    frame = pd.read_csv(io.BytesIO(penguins_csv()))  # pandas' own reading, as a user does
+    P = model.predict_proba(frame)
+    assert model.predict(frame).tolist() == served.json()["predictions"] == by_csv["predictions"]
+    assert np.allclose(P, served.json()["probabilities"], atol=1e-6)
+    assert np.allclose(P, by_csv["probabilities"], atol=1e-6)
+    # the preprocessing runs once, then each member predicts the same network input
+    X = model.transform(frame)
+    members = model.estimator.members
+    average = sum(w * m.predict_proba(X) for m, w in zip(members, model.estimator.weights))
+    assert np.allclose(P, average)
+    meta = client.get(f"/jobs/{job['id']}/model/meta").json()
+    assert [m["weight"] for m in meta["ensemble"]["members"]] == pytest.approx(
+        model.estimator.weights
+    )
+    header = json.loads(client.get(f"/jobs/{job['id']}/model").headers["x-model-meta"])
+    assert "ensemble" not in header and "preprocessing" not in header
 
 
 def test_a_real_valued_target_is_regressed(client: httpx.Client) -> None:

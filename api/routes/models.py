@@ -5,7 +5,9 @@ A model trained on a table carries its fitted preprocessing (nas.nn.tabular): it
 raw rows, as JSON objects keyed by the CSV's column names or as a CSV file, and answers
 JSON or CSV (Accept: text/csv). What the preprocessing cannot handle (text in a numeric
 column) is a 422 naming the column and the row. A model of numbers (a built-in data set)
-takes rows of numbers alike, by name or in feature order.
+takes rows of numbers alike, by name or in feature order. The model is one network, or an
+ensemble of the job's best trials (spec.ensemble): the preprocessing is applied once, then
+every member predicts, so both serve the same way here.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from api.picture import network_picture
 from api.schemas import ModelMeta, NetworkPicture, PredictIn, PredictOut
 from nas import store as db
 from nas.data import BUILTINS, from_npz, load_builtin, read_rows
-from nas.nn import InputError, Preprocessing, TabularModel, from_bytes
+from nas.nn import Ensemble, InputError, Preprocessing, TabularModel, from_bytes
 
 router = APIRouter(prefix="/jobs/{job_id}", tags=["models"])
 NPZ = "application/octet-stream"
@@ -42,8 +44,15 @@ def _model(trial_id: int, payload: bytes) -> Any:
     return from_bytes(payload)
 
 
+def _ensemble(model: db.Model) -> dict[str, Any] | None:
+    """The ensemble's members and weights, as its meta records them; None for one network."""
+    found = model.meta.get("ensemble")
+    return dict(found) if isinstance(found, dict) else None
+
+
 def _estimator(trial_id: int, payload: bytes) -> Any:
-    """The network alone (MLPClassifier or MLPRegressor)."""
+    """The estimator alone: MLPClassifier, MLPRegressor or Ensemble (raw rows' preprocessing
+    taken off)."""
     model = _model(trial_id, payload)
     return model.estimator if isinstance(model, TabularModel) else model
 
@@ -111,6 +120,7 @@ def _meta(session: Session, job: db.Job, trial: db.Trial, model: db.Model) -> Mo
         preprocessing=json.loads(loaded.preprocessing.to_json()) if tabular else None,
         format_version=model.format_version,
         size_bytes=len(model.payload),
+        ensemble=_ensemble(model),
     )
 
 
@@ -120,12 +130,12 @@ def _meta(session: Session, job: db.Job, trial: db.Trial, model: db.Model) -> Mo
     responses={200: {"content": {NPZ: {}}, "description": "npz (numpy.load, no pickle)"}},
 )
 def download_model(session: SessionDep, job_id: JobId) -> Response:
-    """The best trial's network as npz bytes, with its preprocessing when it was trained on
-    a table (nas.nn.load reads it: raw rows in); metadata in the X-Model-Meta header (JSON),
-    in full at GET .../model/meta."""
+    """The job's model as npz bytes, with its preprocessing when it was trained on a table
+    (nas.nn.load reads it, raw rows in: one network or an ensemble); metadata in the
+    X-Model-Meta header (JSON), in full at GET .../model/meta."""
     job, trial, model = _best(session, job_id)
-    exclude = {"feature_names", "classes", "input_columns", "preprocessing"}  # a header's size
-    meta = _meta(session, job, trial, model).model_dump(exclude=exclude)
+    exclude = {"feature_names", "classes", "input_columns", "preprocessing", "ensemble"}
+    meta = _meta(session, job, trial, model).model_dump(exclude=exclude)  # a header's size
     headers = {
         "Content-Disposition": f'attachment; filename="job-{job_id}-trial-{trial.number}.npz"',
         "X-Model-Meta": json.dumps(meta, separators=(",", ":")),
@@ -145,9 +155,16 @@ def model_weights(
     max_units: Annotated[int, Query(ge=1, le=64, description="units drawn per layer")] = 16,
 ) -> NetworkPicture:
     """The best network's weights as JSON for a picture: per layer at most max_units units,
-    those with the largest weights, and the weights among them (never pickle)."""
+    those with the largest weights, and the weights among them (never pickle). Of an
+    ensemble, its heaviest member is drawn, and the members and weights are listed."""
     job, trial, model = _best(session, job_id)
     estimator = _estimator(trial.id, model.payload)
+    ensemble = _ensemble(model)
+    member = None
+    if isinstance(estimator, Ensemble):
+        heaviest = max(range(len(estimator.members)), key=lambda i: estimator.weights[i])
+        member = estimator.info[heaviest].get("number")
+        estimator = estimator.members[heaviest]
     classes = getattr(estimator, "classes_", None)
     outputs = estimator.coefs_[-1].shape[1]
     output_names = None
@@ -166,6 +183,8 @@ def model_weights(
         trial_id=trial.id,
         number=trial.number,
         activation=str(estimator.activation),
+        ensemble=None if ensemble is None else ensemble["members"],
+        member=member,
         **picture,
     )
 

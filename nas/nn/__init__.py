@@ -2,7 +2,8 @@
 
 Public API: MLPClassifier, MLPRegressor and Perceptron (scikit-learn estimators),
 EpochLog (what the per-epoch callback receives), save and load (npz + JSON, no pickle),
-TabularModel and Preprocessing (a model trained on a table: raw rows in, predictions out).
+TabularModel and Preprocessing (a model trained on a table: raw rows in, predictions out),
+Ensemble (a weighted average of networks; load reads it as it reads a network).
 
 The names load on first use (PEP 562), so `import nas.nn` (or one of its light modules,
 such as nas.nn.threads) does not import scikit-learn, which the estimators build on: about
@@ -15,13 +16,23 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from nas.nn.ensemble import Ensemble, is_ensemble
     from nas.nn.estimators import MLPClassifier, MLPRegressor
     from nas.nn.fitstate import DivergenceWarning, EpochLog
     from nas.nn.perceptron import Perceptron
-    from nas.nn.serialize import from_bytes, load, save, to_bytes, with_preprocessing
+    from nas.nn.serialize import (
+        from_bytes,
+        load,
+        save,
+        to_bytes,
+        with_preprocessing,
+        without_preprocessing,
+    )
     from nas.nn.tabular import InputError, Preprocessing, TabularModel
 
 _HOME = {
+    "Ensemble": "nas.nn.ensemble",
+    "is_ensemble": "nas.nn.ensemble",
     "DivergenceWarning": "nas.nn.fitstate",
     "MLPClassifier": "nas.nn.estimators",
     "MLPRegressor": "nas.nn.estimators",
@@ -31,6 +42,7 @@ _HOME = {
     "save": "nas.nn.serialize",
     "to_bytes": "nas.nn.serialize",
     "with_preprocessing": "nas.nn.serialize",
+    "without_preprocessing": "nas.nn.serialize",
     "InputError": "nas.nn.tabular",
     "Preprocessing": "nas.nn.tabular",
     "TabularModel": "nas.nn.tabular",
@@ -39,6 +51,7 @@ _HOME = {
 
 __all__ = [
     "DivergenceWarning",
+    "Ensemble",
     "EpochLog",
     "InputError",
     "MLPClassifier",
@@ -47,10 +60,12 @@ __all__ = [
     "Preprocessing",
     "TabularModel",
     "from_bytes",
+    "is_ensemble",
     "load",
     "save",
     "to_bytes",
     "with_preprocessing",
+    "without_preprocessing",
 ]
 
 

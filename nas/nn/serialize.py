@@ -5,7 +5,8 @@ Arrays are read with allow_pickle=False; everything else is JSON. Loading rebuil
 network from its recorded shape and copies the saved parameters in bit for bit, so a
 loaded model predicts exactly as the saved one did. A model trained on a table carries its
 fitted preprocessing (nas.nn.tabular, JSON) beside the network and loads as a TabularModel,
-which predicts from raw rows.
+which predicts from raw rows. An ensemble file (nas.nn.ensemble) loads the same way: an
+Ensemble, or a TabularModel around one when its preprocessing sits beside the members.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from nas.nn.ensemble import Ensemble, assemble, is_ensemble_meta, member_payloads
+from nas.nn.ensemble import to_bytes as ensemble_to_bytes
 from nas.nn.estimators import MLPClassifier, MLPRegressor, _BaseMLP
 from nas.nn.scaling import Scaler
 from nas.nn.tabular import Preprocessing, TabularModel
@@ -34,14 +37,23 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def save(model: _BaseMLP | TabularModel, file: str | Path | IO[bytes]) -> None:
-    """Write a fitted MLPClassifier, MLPRegressor or TabularModel to a path or binary file."""
+def save(model: _BaseMLP | Ensemble | TabularModel, file: str | Path | IO[bytes]) -> None:
+    """Write a fitted MLPClassifier, MLPRegressor, Ensemble or TabularModel to a path or
+    binary file."""
     if isinstance(model, TabularModel):
-        arrays = _arrays(model.estimator)
+        arrays = _arrays_of(model.estimator)
         arrays[PREPROCESSING] = np.array(model.preprocessing.to_json())
     else:
-        arrays = _arrays(model)
+        arrays = _arrays_of(model)
     np.savez(file, allow_pickle=False, **arrays)
+
+
+def _arrays_of(model: _BaseMLP | Ensemble) -> dict[str, np.ndarray]:
+    if not isinstance(model, Ensemble):
+        return _arrays(model)
+    payload = ensemble_to_bytes(model, [to_bytes(m) for m in model.members])
+    with np.load(io.BytesIO(payload), allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
 
 
 def _arrays(model: _BaseMLP) -> dict[str, np.ndarray]:
@@ -72,16 +84,44 @@ def _arrays(model: _BaseMLP) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load(file: str | Path | IO[bytes]) -> _BaseMLP | TabularModel:
-    """Rebuild what save() wrote: the estimator, or a TabularModel (raw rows in) when the
-    file carries its preprocessing."""
+def load(file: str | Path | IO[bytes]) -> _BaseMLP | Ensemble | TabularModel:
+    """Rebuild what save() (or nas.nn.ensemble.to_bytes) wrote: the network or Ensemble, or
+    a TabularModel around it (raw rows in) when the file carries its preprocessing."""
     with np.load(file, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     preprocessing = arrays.pop(PREPROCESSING, None)
-    model = _estimator(arrays)
+    model = _model(arrays)
     if preprocessing is None:
         return model
     return TabularModel(Preprocessing.from_json(str(preprocessing)), model)
+
+
+def _model(arrays: dict[str, np.ndarray]) -> _BaseMLP | Ensemble:
+    if "meta" not in arrays:
+        raise ValueError("not a model file: no meta member")
+    meta = json.loads(str(arrays["meta"]))
+    if not is_ensemble_meta(meta):
+        return _estimator(arrays)
+    members = []
+    for payload in member_payloads(arrays, meta):
+        with np.load(io.BytesIO(payload), allow_pickle=False) as data:
+            member = {k: data[k] for k in data.files}
+        if PREPROCESSING in member or "member_0" in member:
+            raise ValueError("an ensemble's member must be a bare network")
+        members.append(_estimator(member))
+    return assemble(members, meta)
+
+
+def without_preprocessing(payload: bytes) -> bytes:
+    """A saved model's bytes without the preprocessing beside it (unchanged when none): the
+    bare network an ensemble holds as a member."""
+    with np.load(io.BytesIO(payload), allow_pickle=False) as data:
+        if PREPROCESSING not in data.files:
+            return payload
+        arrays = {k: data[k] for k in data.files if k != PREPROCESSING}
+    buf = io.BytesIO()
+    np.savez(buf, allow_pickle=False, **arrays)
+    return buf.getvalue()
 
 
 def with_preprocessing(payload: bytes, preprocessing: Preprocessing | None) -> bytes:
@@ -130,11 +170,11 @@ def _estimator(arrays: dict[str, np.ndarray]) -> _BaseMLP:
     return model
 
 
-def to_bytes(model: _BaseMLP | TabularModel) -> bytes:
+def to_bytes(model: _BaseMLP | Ensemble | TabularModel) -> bytes:
     buf = io.BytesIO()
     save(model, buf)
     return buf.getvalue()
 
 
-def from_bytes(payload: bytes) -> _BaseMLP | TabularModel:
+def from_bytes(payload: bytes) -> _BaseMLP | Ensemble | TabularModel:
     return load(io.BytesIO(payload))

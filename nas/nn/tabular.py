@@ -310,7 +310,8 @@ class TabularModel:
     """A fitted network and the preprocessing of its inputs: raw rows in, predictions out.
 
     What `nas.nn.load` returns for a model the service trained on a table; `estimator` is
-    the MLPClassifier or MLPRegressor, `preprocessing` its inputs' fitted state.
+    the MLPClassifier, MLPRegressor or Ensemble (nas.nn.ensemble: the preprocessing is
+    applied once, then every member predicts), `preprocessing` its inputs' fitted state.
     """
 
     def __init__(self, preprocessing: Preprocessing, estimator: Any) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from nas import store as db
 from nas.search.budget import Books
+from nas.search.ensemble_step import TopValues, build_ensemble
 from nas.search.executors import Executor
 from nas.search.fidelity import Schedule, fraction_for, schedule
 from nas.search.problem import Problem, load_problem, local_executor
@@ -121,6 +122,7 @@ class SearchDriver:
         self.active: dict[int, _Active] = {}
         self.best: float | None = None
         self.books = Books()
+        self.kept = TopValues(spec.ensemble.pool if spec.ensemble else 0)  # the ensemble's pool
 
     def _cheaper(self, searcher: Searcher) -> Searcher:
         """Proxy screening and warm start, as the spec asks, around the searcher."""
@@ -188,7 +190,10 @@ class SearchDriver:
                     self._on_rung(result)
                 if not self._heartbeat():
                     return self._abandon("cancelled")
-            if self.spec.refit:
+            built = self.spec.ensemble is not None and build_ensemble(
+                self.store, self.job_id, self.spec, self.problem
+            )
+            if self.spec.refit and not built:
                 self._refit()
         except Exception as exc:
             if not (isinstance(exc, db.StoreUnavailable) or db.is_disconnect(exc)):
@@ -320,6 +325,8 @@ class SearchDriver:
         keep = (
             status == "finished" and value is not None and (self.best is None or value > self.best)
         )
+        if value is not None and status in ("finished", "pruned"):
+            keep = self.kept.admit(value) or keep
         test_metric, payload = None, None
         with self.timings.part(TRAINING):
             if status in ("finished", "pruned"):
@@ -439,6 +446,8 @@ class SearchDriver:
                 curve = [float("nan") if p.val_metric is None else p.val_metric for p in points]
                 if t.status in ("finished", "pruned", "diverged"):
                     self.curves[t.number] = curve
+                if t.status in ("finished", "pruned") and _finite(t.val_metric) is not None:
+                    self.kept.admit(float(t.val_metric))  # type: ignore[arg-type]
                 if t.status == "finished":
                     self.finished.add(t.number)
                     if t.val_metric is not None and (self.best is None or t.val_metric > self.best):

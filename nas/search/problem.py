@@ -44,7 +44,8 @@ class Problem:
     task_note: str | None = None  # why the task was inferred, when it was
 
     def package(self, model: bytes) -> bytes:
-        """A trained network's npz bytes with the job's preprocessing beside it."""
+        """A trained model's npz bytes (a network, or an ensemble of bare networks) with the
+        job's preprocessing beside it, once: raw rows are preprocessed, then predicted."""
         return with_preprocessing(model, self.preprocessing)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.api.util import Server
+from tests.api.util import Server, submit, tiny_spec, wait_job
 from tests.dashboard.conftest import Tab
 
 # Non-grey pixels of a chart's canvas: only series draw in colour (axes and grid are grey).
@@ -85,3 +85,22 @@ def test_submit_watch_curves_and_open_a_trial(
     assert t.js("window.nas.chart.data[0].length") == epochs[trial_id]
     assert t.js(COLOURED_PIXELS, "#trial-curve") > 100
     assert t.unexpected_errors() == []
+
+
+def test_an_ensemble_job_says_so_on_its_network_card(
+    serve: Callable[..., Server], tab: Callable[[Server], Tab]
+) -> None:
+    server = serve()
+    with httpx.Client(base_url=server.api, timeout=30) as client:
+        job_id = submit(client, tiny_spec(trials=4, ensemble={"size": 6, "pool": 3}))
+        wait_job(client, job_id)
+        members = client.get(f"/jobs/{job_id}/model/meta").json()["ensemble"]["members"]
+    t = tab(server)
+    t.open(f"#/jobs/{job_id}")
+    line = t.page.wait_for_selector("#network .ensemble-line", timeout=30_000).inner_text()
+    n = len(members)
+    assert line.startswith(f"ensemble of {n} trial{'s' if n != 1 else ''} (weights): ")
+    assert all(f"#{m['number']} {m['weight']:.2f}" in line for m in members)
+    assert t.page.locator("#network svg line").count() > 0
+    assert t.unexpected_errors() == []
+    t.screenshot("ensemble-network")

@@ -112,7 +112,8 @@ def test_a_candidate_already_trained_is_not_trained_again(store):
 
 
 def test_best_model_is_kept_and_predicts(store):
-    job_id, _ = _run(store, _spec(refit=False))  # the searched model (refit: test_refit.py)
+    # the searched model (refit: test_refit.py; the ensemble: test_ensemble.py)
+    job_id, _ = _run(store, _spec(refit=False, ensemble=False))
     with store.session() as s:
         best = db.leaderboard(s, job_id, k=1)[0]
         model = from_bytes(db.load_model(s, best.id).payload)

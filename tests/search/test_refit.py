@@ -32,6 +32,7 @@ def _spec(**kw) -> JobSpec:
         "stopping": {"policy": "none"},
         "searcher": "random",
         "seed": 4,
+        "ensemble": False,  # the single network's refit (test_ensemble.py: the ensemble's)
     }
     return JobSpec.model_validate(base | kw)
 

@@ -7,7 +7,7 @@ import { ApiError, api, every, get } from "./api.js";
 import { BestSoFar, LearningCurves, Pareto } from "./charts.js";
 import { count, el, seconds, sig, statusBadge } from "./format.js";
 import { Leaderboard } from "./leaderboard.js";
-import { drawNetwork } from "./network.js";
+import { drawNetwork, ensembleLine } from "./network.js";
 import { predictForm } from "./predict.js";
 
 const FINAL = ["finished", "failed", "cancelled"];
@@ -149,7 +149,10 @@ export function jobPage(jobId) {
       importanceBox.replaceChildren(importanceBars(importance));
       pareto.render(trials, front);
     }
-    if (!early && job.best_trial_id && job.best_trial_id !== state.bestId) {
+    // the ensemble (spec.ensemble) is stored as the best trial's model when the job ends
+    const ended = job.status === "finished" && !state.endPicture;
+    if (!early && job.best_trial_id && (job.best_trial_id !== state.bestId || ended)) {
+      if (ended) state.endPicture = true;
       if (state.triedFor !== job.best_trial_id) {
         state.triedFor = job.best_trial_id;
         state.weightTries = 0;
@@ -162,7 +165,7 @@ export function jobPage(jobId) {
     }
     if (picture) {
       state.bestId = picture.trial_id;
-      networkBox.replaceChildren(drawNetwork(picture));
+      networkBox.replaceChildren(...ensembleLine(picture), drawNetwork(picture));
     }
   }
 

@@ -9,6 +9,19 @@ function svg(tag, attrs) {
   return node;
 }
 
+// "ensemble of N trials: #3 0.45, #7 0.30, ..." above the drawing (spec.ensemble); nothing
+// for a single network.
+export function ensembleLine(picture) {
+  if (!picture.ensemble) return [];
+  const members = [...picture.ensemble].sort((a, b) => b.weight - a.weight);
+  const parts = members.map((m) => `#${m.number} ${m.weight.toFixed(2)}`).join(", ");
+  const line = document.createElement("p");
+  line.className = "ensemble-line";
+  const n = members.length;
+  line.textContent = `ensemble of ${n} trial${n === 1 ? "" : "s"} (weights): ${parts}; drawn: trial #${picture.member}`;
+  return [line];
+}
+
 export function drawNetwork(picture) {
   const layers = picture.layers;
   const tallest = Math.max(...layers.map((l) => l.shown.length));
@@ -17,7 +30,7 @@ export function drawNetwork(picture) {
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", class: "network", role: "img" });
   root.style.maxWidth = `${width}px`;
   const title = svg("title", {});
-  title.textContent = `trial #${picture.number}: ${layers.map((l) => l.units).join("-")} units, ${picture.activation}`;
+  title.textContent = `trial #${picture.member ?? picture.number}: ${layers.map((l) => l.units).join("-")} units, ${picture.activation}`;
   root.append(title);
   const at = layers.map((layer, i) => {
     const x = 140 + i * 150;

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from nas.data import load_builtin
-from nas.nn import load
-from tests.api.util import submit, tiny_spec
+from nas.nn import Ensemble, from_bytes, load
+from tests.api.util import submit, tiny_spec, wait_job
 
 
 def test_model_download_loads_and_predicts_like_the_api(
@@ -31,6 +31,7 @@ def test_model_download_loads_and_predicts_like_the_api(
     assert np.allclose(out["probabilities"], model.predict_proba(X), atol=1e-6)
     full = client.get(f"/jobs/{job_id}/model/meta").json()
     assert full["feature_names"][0] == "sepal length (cm)" and full["size_bytes"] == len(r.content)
+    assert full["ensemble"] is None  # the default (spec.ensemble off): one network
 
 
 def test_predict_accepts_rows_by_feature_name(client: httpx.Client, finished_job: dict) -> None:
@@ -123,3 +124,31 @@ def test_bad_csv_rows_are_refused_naming_what_is_wrong(
         r = client.post(url, files=files, data=data)
     assert r.status_code == status, r.text
     assert message in r.json()["message"]
+
+
+def test_an_ensemble_job_serves_its_weighted_members(client: httpx.Client) -> None:
+    spec = tiny_spec(trials=4, ensemble={"size": 6, "pool": 3})
+    job = wait_job(client, submit(client, spec))
+    job_id = job["id"]
+    r = client.get(f"/jobs/{job_id}/model")
+    assert r.status_code == 200
+    ensemble = from_bytes(r.content)
+    assert isinstance(ensemble, Ensemble) and json.loads(r.headers["x-model-meta"])["refit"]
+    X = load_builtin("iris").X[:5]
+    out = client.post(f"/jobs/{job_id}/predict", json={"rows": X.tolist(), "probabilities": True})
+    assert out.status_code == 200, out.text
+    assert out.json()["predictions"] == ensemble.predict(X).tolist()
+    assert np.allclose(out.json()["probabilities"], ensemble.predict_proba(X), atol=1e-6)
+    meta = client.get(f"/jobs/{job_id}/model/meta").json()
+    members = meta["ensemble"]["members"]
+    assert [m["number"] for m in members] == [i["number"] for i in ensemble.info]
+    assert np.allclose([m["weight"] for m in members], ensemble.weights)
+    assert meta["refit_test_metric"] == meta["ensemble"]["test_metric"]
+    # the picture draws the heaviest member and lists them all
+    picture = client.get(f"/jobs/{job_id}/model/weights").json()
+    heaviest = int(np.argmax(ensemble.weights))
+    assert picture["trial_id"] == job["best_trial_id"]
+    assert picture["member"] == ensemble.info[heaviest]["number"]
+    assert [m["number"] for m in picture["ensemble"]] == [m["number"] for m in members]
+    shown = picture["layers"][1]["units"]
+    assert shown == ensemble.members[heaviest].coefs_[0].shape[1]
