@@ -91,6 +91,7 @@ class SearchDriver:
         the time from there to the first ask is booked as start-up; default, from here."""
         self.timings = TimeBooks(started)
         self._last_beat = -float("inf")
+        self._lost = False  # a state save found the job no longer ours
         self.spec = spec
         self.store = store
         self.job_id = job_id
@@ -182,6 +183,8 @@ class SearchDriver:
             self.timings.start()
             while True:
                 self._fill_slots()
+                if self._lost:
+                    return self._abandon("cancelled")
                 if not self.active:
                     break
                 with self.timings.part(TRAINING):
@@ -236,7 +239,9 @@ class SearchDriver:
                         return
                     # saved before the trial exists: a pending candidate without a trial
                     # row is known to be lost, one with a row is retried (see _resume)
-                    db.save_searcher_state(s, self.job_id, state, runner=self.runner)
+                    if not db.save_searcher_state(s, self.job_id, state, runner=self.runner):
+                        self._lost = True  # cancelled or taken over: start nothing more
+                        return
                     n_params = candidate.n_params(self.problem.n_features, self.problem.n_outputs)
                     number = db.count_trials(s, self.job_id)
                     trial = db.start_trial(
@@ -433,6 +438,13 @@ class SearchDriver:
             if state.get("searcher"):
                 self.searcher.load_state(state["searcher"])
             self.books.told = set(state.get("told", []))
+            # only the candidates the saved searcher still awaits are told: a trial a runner
+            # wrote after it lost the job (its state saves no longer landed) is kept, but the
+            # searcher never asked for it in the state it resumes from
+            pending = {
+                Candidate.model_validate(p).key()
+                for p in state.get("searcher", {}).get("pending", [])
+            }
             trials = db.list_trials(s, self.job_id)
             costs = db.epochs_cost(s, self.job_id)
             self.books.spent += db.proxies_cost(s, self.job_id)
@@ -454,7 +466,9 @@ class SearchDriver:
                         self.best = t.val_metric
                 if t.status in ("pruned", "diverged"):
                     self.books.saved += self.max_epochs - len(curve)
-                if t.number not in self.books.told:  # ended, but the run died before telling
+                if t.number not in self.books.told and Candidate.model_validate(
+                    t.params
+                ).key() in pending:  # ended, but the run died before telling
                     value = _finite(t.val_metric) if t.status in ("finished", "pruned") else None
                     self._tell(
                         t.number,

@@ -251,3 +251,40 @@ def test_learned_prior_is_built_from_earlier_jobs_on_the_same_data_set(store):
     plain = _spec(stopping={"policy": "lce"}, seed=5)
     job_id = submit_and_claim(store, plain, "test")
     assert SearchDriver(plain, store, job_id, runner="test").policy.prior is None  # off by default
+
+
+def test_a_trial_written_after_the_job_was_taken_over_does_not_break_the_resume(store):
+    # runner "first" loses its lease; before it notices, it writes one more trial whose
+    # ask never reached the saved searcher state. The new owner resumes and finishes.
+    spec = _spec(budget={"trials": 6})
+
+    def crash_after_two(p):
+        if p.trials_done == 2:
+            raise _Crash
+
+    with pytest.raises(_Crash):
+        _run(store, spec, runner="first", progress=crash_after_two)
+    with store.session() as s:
+        job_id = db.list_jobs(s)[0].id
+        from datetime import timedelta
+
+        db.reap_stale(s, older_than=timedelta(seconds=-1))
+        assert db.claim_job(s, runner="second", job_id=job_id) is not None
+        stray = {**_trials(store, job_id)[0].params, "widths": [5]}
+        assert not db.save_searcher_state(s, job_id, {}, runner="first")  # lands nowhere
+        late = db.start_trial(s, job_id, params=stray, worker="first", seed=1, n_params=10)
+        db.end_trial(s, late.id, status="finished", val_metric=0.5)
+    assert SearchDriver(spec, store, job_id, runner="second").run() == "finished"
+    trials = _trials(store, job_id)
+    assert [t.number for t in trials] == list(range(len(trials))) and len(trials) >= 6
+    assert {t.status for t in trials} == {"finished"}
+
+
+def test_a_runner_that_lost_its_job_starts_no_more_trials(store):
+    spec = _spec(budget={"trials": 6})
+    job_id = submit_and_claim(store, spec, "first")
+    with store.session() as s:
+        db.release_job(s, job_id, runner="first")
+        assert db.claim_job(s, runner="second", job_id=job_id) is not None
+    assert SearchDriver(spec, store, job_id, runner="first").run() == "cancelled"
+    assert _trials(store, job_id) == []
