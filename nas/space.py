@@ -12,13 +12,20 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-Activation = Literal["relu", "tanh", "logistic", "softplus", "identity"]
-Optimizer = Literal["adam", "sgd"]
+from nas.nn.activations import SEARCHABLE_ACTIVATIONS
+from nas.nn.optimizers import OPTIMIZERS
+
+if TYPE_CHECKING:
+    Activation = str
+    Optimizer = str
+else:  # the trainer's registries: an activation or optimizer added there is searchable
+    Activation = Literal[SEARCHABLE_ACTIVATIONS]
+    Optimizer = Literal[tuple(OPTIMIZERS)]
 Shape = Literal["free", "funnel", "constant"]
 Scaling = Literal["standard", "minmax"]
 MAX_WIDTH = 4096

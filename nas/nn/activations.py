@@ -39,6 +39,7 @@ class Activation:
     forward: Kernel
     derivative: Kernel
     fused: Callable[[Array, Array, Array], None] | None = None
+    learns: bool = True  # False: g' = 0 everywhere, so backpropagation cannot train it
 
     def forward_prime(self, z: Array, out: Array, prime: Array) -> None:
         if self.fused is not None:
@@ -118,16 +119,19 @@ def _identity_prime(a: Array, out: Array) -> None:
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("threshold", _threshold, _threshold_prime),
-        Activation("logistic", _logistic, _logistic_prime),
-        Activation("tanh", _tanh, _tanh_prime),
+        # in the order a form offers them: the practitioner's picks first
         Activation("relu", _relu, _relu_prime, _relu_and_prime),
+        Activation("tanh", _tanh, _tanh_prime),
+        Activation("logistic", _logistic, _logistic_prime),
         Activation("softplus", _softplus, _softplus_prime),
         Activation("identity", _identity, _identity_prime),
+        Activation("threshold", _threshold, _threshold_prime, learns=False),
     )
 }
 
 OUTPUT_ACTIVATIONS = ("logistic", "softmax", "identity")
+# what a search may choose for hidden units: a new activation above is searchable at once
+SEARCHABLE_ACTIVATIONS = tuple(name for name, a in ACTIVATIONS.items() if a.learns)
 
 
 def softmax(z: Array, out: Array, axis: int = -1) -> None:

@@ -466,9 +466,10 @@ class SearchDriver:
                         self.best = t.val_metric
                 if t.status in ("pruned", "diverged"):
                     self.books.saved += self.max_epochs - len(curve)
-                if t.number not in self.books.told and Candidate.model_validate(
-                    t.params
-                ).key() in pending:  # ended, but the run died before telling
+                if (
+                    t.number not in self.books.told
+                    and Candidate.model_validate(t.params).key() in pending
+                ):  # ended, but the run died before telling
                     value = _finite(t.val_metric) if t.status in ("finished", "pruned") else None
                     self._tell(
                         t.number,

@@ -64,3 +64,7 @@ export function every(ms, work) {
     },
   };
 }
+
+// GET /choices once per page load: the server's vocabulary (statuses, space options, limits)
+let choicesOnce = null;
+export const choices = () => (choicesOnce ??= get("/choices"));

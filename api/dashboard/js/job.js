@@ -3,14 +3,14 @@
 // that predicts a dropped CSV with the best model.
 // It loads all curves in one bulk call, then polls only what changed (a cursor).
 
-import { ApiError, api, every, get } from "./api.js";
+import { ApiError, api, choices, every, get } from "./api.js";
 import { BestSoFar, LearningCurves, Pareto } from "./charts.js";
 import { count, el, seconds, sig, statusBadge } from "./format.js";
 import { Leaderboard } from "./leaderboard.js";
 import { drawNetwork, ensembleLine } from "./network.js";
 import { predictForm } from "./predict.js";
 
-const FINAL = ["finished", "failed", "cancelled"];
+let FINAL = []; // the job statuses that end a job, from GET /choices
 const POLL_MS = 1000;
 
 function card(title, ...body) {
@@ -56,7 +56,7 @@ function header(job, onCancel) {
       "Best val ", el("strong", { class: "best" }, sig(job.best_val_metric)),
       job.best_trial_id ? [" (", el("a", { href: `#/trials/${job.best_trial_id}` }, "trial"), ")"] : "",
       `. Elapsed ${seconds(job.elapsed_seconds)}`, job.eta_seconds ? `, about ${seconds(job.eta_seconds)} left` : "", ". ",
-      ["queued", "running"].includes(job.status) ? el("button", { type: "button", onclick: onCancel }, "Cancel") : "",
+      !FINAL.includes(job.status) ? el("button", { type: "button", onclick: onCancel }, "Cancel") : "",
       job.error ? el("span", { class: "error" }, ` ${job.error}`) : ""));
 }
 
@@ -171,6 +171,7 @@ export function jobPage(jobId) {
 
   async function refresh() {
     const first = !state.curves;
+    if (first) FINAL = (await choices()).final_job_statuses;
     let job;
     let changed;
     if (first) {

@@ -1,7 +1,7 @@
 // The submit form: data set (built-in, stored, or a CSV upload), space, searcher, stopping
 // policy and budget. The server validates; its 422 messages appear next to their fields.
 
-import { ApiError, api, get } from "./api.js";
+import { ApiError, api, choices as loadChoices, get } from "./api.js";
 import { el } from "./format.js";
 
 function field(name, label, input, hint) {
@@ -66,6 +66,7 @@ function specFrom(form, dataset) {
       weight_decay: pair(form, "space.weight_decay"),
       learning_rate: pair(form, "space.learning_rate"),
       activation: checked("space.activation"),
+      optimizer: checked("space.optimizer"),
       batch_norm: checked("space.batch_norm").map((v) => v === "on"),
       batch_size: batch.length ? batch : undefined,
     }),
@@ -106,7 +107,7 @@ async function upload(form) {
 export function submitPage() {
   const node = el("section", { class: "panel" }, el("h1", {}, "New search"), el("p", { class: "muted" }, "Loading choices…"));
   const ready = (async () => {
-    const [choices, stored] = await Promise.all([get("/choices"), get("/datasets?limit=500")]);
+    const [choices, stored] = await Promise.all([loadChoices(), get("/datasets?limit=500")]);
     const s = choices.space;
     const source = (value, label, checked) => el("label", {}, el("input", { type: "radio", name: "source", value, checked }), ` ${label} `);
     const form = el("form", { class: "submit", novalidate: true },
@@ -132,7 +133,8 @@ export function submitPage() {
         field("space.max_epochs", "Epochs per trial", text("space.max_epochs", s.max_epochs, { size: 6 }), `at most ${choices.limits["space.max_epochs"]}`),
         field("space.n_layers", "Hidden layers", range("space.n_layers", s.n_layers)),
         field("space.width", "Units per layer", range("space.width", s.width)),
-        field("space.activation", "Activations", checkboxes("space.activation", ["relu", "tanh", "logistic", "softplus", "identity"], s.activation)),
+        field("space.activation", "Activations", checkboxes("space.activation", choices.space_options.activation, s.activation)),
+        field("space.optimizer", "Optimizers", checkboxes("space.optimizer", choices.space_options.optimizer, s.optimizer)),
         field("space.dropout", "Dropout", range("space.dropout", s.dropout)),
         field("space.weight_decay", "Weight decay", range("space.weight_decay", s.weight_decay)),
         field("space.learning_rate", "Learning rate", range("space.learning_rate", s.learning_rate)),
