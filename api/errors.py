@@ -18,6 +18,8 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from nas import store as db
+
 log = logging.getLogger("api")
 
 
@@ -95,6 +97,15 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, db.StoreUnavailable) or db.is_disconnect(exc):
+        # the database went away under the request (restart, pg_terminate_backend): not
+        # the client's fault, and the next try will likely find it back
+        log.warning("database unavailable: %s", str(exc).splitlines()[0])
+        return JSONResponse(
+            _body("the database is unavailable; retry shortly"),
+            503,
+            headers={"Retry-After": "1"},
+        )
     log.exception("unhandled error", exc_info=exc)
     return JSONResponse(_body("internal error; the server log has the details"), 500)
 

@@ -43,6 +43,7 @@ class Reads:
             self._remote = create_async_engine(
                 store.engine.url,
                 isolation_level="AUTOCOMMIT",
+                pool_pre_ping=True,  # a connection cut while idle is replaced, not used
                 connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
             )
 
