@@ -31,7 +31,7 @@ import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # the machine is shared: one core per run
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("NAS_NN_THREADS", "1")
+os.environ.setdefault("NAS_THREADS", "1")
 
 from nas.stopping import (  # noqa: E402
     STOP,

@@ -219,7 +219,7 @@ def user_defaults(shapes: list[str], epochs: int, rounds: int) -> None:
 
 def run_user_defaults(args: argparse.Namespace) -> None:
     """user_defaults() in a child process whose environment has no thread variables."""
-    thread_vars = ("NUM_THREADS", "MAXIMUM_THREADS", "NAS_THREADS", "NAS_NN_THREADS")
+    thread_vars = ("NUM_THREADS", "MAXIMUM_THREADS", "NAS_THREADS")
     env = {k: v for k, v in os.environ.items() if not k.endswith(thread_vars)}
     command = [sys.executable, __file__, "--only-defaults", "--shapes", *args.shapes]
     command += ["--epochs", str(args.epochs), "--rounds", str(args.rounds)]

@@ -37,7 +37,9 @@ Scalars = float | np.ndarray  # one network's, or one per member of a population
 CHUNK = 1 << 15  # 32k elements: 128 KiB in float32, 256 KiB in float64
 PARALLEL_MIN = 1 << 18  # below this, thread hand-off costs more than it saves
 
-_threads = int(os.environ.get("NAS_NN_THREADS", min(os.cpu_count() or 1, 4)))
+# an estimator fitted in a user's own script; `nas` and Ray actors set the count from
+# NAS_THREADS at start-up (nas.nn.threads), the one variable for every pool
+_threads = int(os.environ.get("NAS_THREADS") or min(os.cpu_count() or 1, 4))
 _pool: ThreadPoolExecutor | None = None
 
 

@@ -29,7 +29,6 @@ print(json.dumps({"count": count, "pools": pools, "trainer": optimizers._threads
 def _probe(env_threads: str | None) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in threads.LIBRARY_VARS}
     env.pop(threads.ENV_VAR, None)
-    env.pop("NAS_NN_THREADS", None)
     if env_threads is not None:
         env[threads.ENV_VAR] = env_threads
     done = subprocess.run(
