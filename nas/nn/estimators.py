@@ -14,9 +14,12 @@ import math
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
 
 from nas.nn import validation as check
 from nas.nn.activations import ACTIVATIONS
@@ -27,6 +30,10 @@ from nas.nn.network import Network
 from nas.nn.optimizers import OPTIMIZERS
 from nas.nn.scaling import SCALINGS, Scaler
 from nas.nn.training import train
+
+# how scikit-learn's validate_data checks X for every estimator here: finite, 2-D, at least
+# one row and feature; float32 kept as it is, any other numeric dtype made float64
+X_CHECKS: dict[str, Any] = {"accept_sparse": "csr", "dtype": (np.float64, np.float32)}
 
 
 class _BaseMLP(BaseEstimator):
@@ -62,7 +69,7 @@ class _BaseMLP(BaseEstimator):
         shuffle: bool = True,
         warm_start: bool = False,
         random_state: int | None = None,
-        dtype: str = "float32",
+        dtype: str | type = "float32",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -101,7 +108,7 @@ class _BaseMLP(BaseEstimator):
         check.check_choice("solver", self.solver, sorted(OPTIMIZERS))
         check.check_choice("init", self.init, INITS)
         check.check_choice("scaling", self.scaling, SCALINGS)
-        check.check_choice("dtype", self.dtype, ("float32", "float64"))
+        self._check_dtype()
         check.check_range("learning_rate_init", self.learning_rate_init, 0, math.inf, low_open=True)
         check.check_range("momentum", self.momentum, 0, 1, high_open=True)
         check.check_range("beta_1", self.beta_1, 0, 1, high_open=True)
@@ -122,6 +129,18 @@ class _BaseMLP(BaseEstimator):
             check.check_range("dropout", p, 0, 1, high_open=True)
         return sizes
 
+    def _check_dtype(self) -> np.dtype:
+        """dtype as a name ('float32', 'float64') or a NumPy type (np.float32, np.float64)."""
+        try:
+            dt = None if self.dtype is None else np.dtype(self.dtype)
+        except TypeError:
+            dt = None
+        if dt not in (np.float32, np.float64):
+            raise ValueError(
+                f"dtype must be float32 or float64 (a name or a NumPy type); got {self.dtype!r}"
+            )
+        return dt
+
     def _dropout_rates(self, sizes: tuple[int, ...]) -> tuple[float, ...]:
         if isinstance(self.dropout, int | float):
             return (float(self.dropout),) * len(sizes)
@@ -141,6 +160,11 @@ class _BaseMLP(BaseEstimator):
 
     # -- task hooks (classifier / regressor) --------------------------------------------
 
+    def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
+        """X and y as scikit-learn's validate_data leaves them (reset: a fresh fit, which
+        records n_features_in_ and feature_names_in_; else they must match the recorded)."""
+        raise NotImplementedError
+
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         raise NotImplementedError
 
@@ -153,7 +177,7 @@ class _BaseMLP(BaseEstimator):
         self, X: np.ndarray, sizes: tuple[int, ...], memo: dict[str, Any] | None = None
     ) -> None:
         self.n_features_in_ = X.shape[1]
-        self._dt = np.dtype(self.dtype)
+        self._dt = self._check_dtype()
         self._scaler = None
         if self.scaling:
             key = f"scaler:{self.scaling}"
@@ -251,15 +275,30 @@ class _BaseMLP(BaseEstimator):
         the checked X and y, classes_, the fitted input scalers and the scaled data. Each
         still checks its own parameters and that X has its features.
         """
+        saved = dict(vars(self))
+        try:
+            return self._fit_state(X, y, X_val, y_val, shared, scaling_rows)
+        except BaseException:
+            _restore(self, saved)  # a refused (re)fit leaves the estimator as it was
+            raise
+
+    def _fit_state(
+        self,
+        X: Any,
+        y: Any,
+        X_val: Any,
+        y_val: Any,
+        shared: dict[Any, Any] | None,
+        scaling_rows: tuple[Any, Any] | None,
+    ) -> FitState:
         sizes = self._validate_params()
         warm = self.warm_start and hasattr(self, "_state")
         memo = shared
         if memo is not None and "X" in memo:
             X, y = memo["X"], memo["y"]
-            check.check_n_features(X, "X", self.n_features_in_ if warm else None)
+            validate_data(self, X, skip_check_array=True, reset=not warm)
         else:
-            X = check.check_X(X, n_features=self.n_features_in_ if warm else None)
-            y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
+            X, y = self._check_Xy(X, y, reset=not warm)
             if memo is not None:
                 memo.update(X=X, y=y)
         if X_val is None and self.early_stopping:
@@ -272,9 +311,7 @@ class _BaseMLP(BaseEstimator):
         else:
             X0, y0 = X, y
             if scaling_rows is not None:
-                X0 = check.check_X(scaling_rows[0], "scaling_rows", X.shape[1])
-                numeric = isinstance(self, RegressorMixin)
-                y0 = check.check_y(scaling_rows[1], X0.shape[0], numeric=numeric)
+                X0, y0 = self._check_Xy(scaling_rows[0], scaling_rows[1], reset=False)
             self._set_targets(y0, memo=memo)
             self._initialize(X0, sizes, memo)
         self._state.data = self._data(X, y, X_val, y_val, self.max_iter, memo)
@@ -285,14 +322,18 @@ class _BaseMLP(BaseEstimator):
 
         The first call builds the network (and fits input scaling on this first batch).
         """
-        first = not hasattr(self, "_state")
-        sizes = self._validate_params()
-        X = check.check_X(X, n_features=None if first else self.n_features_in_)
-        y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
-        if first:
-            self._set_targets(y, classes)
-            self._initialize(X, sizes)
-        self._state.data = self._data(X, y, None, None, 1)
+        saved = dict(vars(self))
+        try:
+            first = not hasattr(self, "_state")
+            sizes = self._validate_params()
+            X, y = self._check_Xy(X, y, reset=first)
+            if first:
+                self._set_targets(y, classes)
+                self._initialize(X, sizes)
+            self._state.data = self._data(X, y, None, None, 1)
+        except BaseException:
+            _restore(self, saved)
+            raise
         train([self._state])
         return self
 
@@ -326,8 +367,7 @@ class _BaseMLP(BaseEstimator):
             return memo[key]
         Xv = Yv = None
         if X_val is not None:
-            Xv = check.check_X(X_val, "X_val", self.n_features_in_)
-            yv = check.check_y(y_val, Xv.shape[0], numeric=isinstance(self, RegressorMixin))
+            Xv, yv = self._check_Xy(X_val, y_val, reset=False)
             Xv, Yv = self._inputs(Xv), self._encode_targets(yv, first=False)
         data = Data(self._inputs(X), self._encode_targets(y, first=False), Xv, Yv)
         if memo is not None:
@@ -410,8 +450,15 @@ class _BaseMLP(BaseEstimator):
 
     def _forward(self, X: Any) -> np.ndarray:
         state = self._fitted()
-        X = check.check_X(X, n_features=self.n_features_in_)
+        X = validate_data(self, X, reset=False, **X_CHECKS)
         return state.net.predict_output(self._inputs(X))
+
+
+def _restore(est: BaseEstimator, saved: dict[str, Any]) -> None:
+    """The estimator's attributes back to `saved` (validate_data records n_features_in_ and
+    feature_names_in_ before the rest of a fit is checked)."""
+    vars(est).clear()
+    vars(est).update(saved)
 
 
 def _assign(views: list[np.ndarray], values: list[np.ndarray], name: str) -> None:
@@ -440,12 +487,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     _metric = "accuracy"
 
+    def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
+        X, y = validate_data(self, X, y, reset=reset, **X_CHECKS)
+        check_classification_targets(y)  # continuous targets are refused, by name
+        return X, y
+
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         if first:
             labels = np.unique(y if classes is None else np.asarray(classes))
             if labels.size < 2:
                 raise ValueError(
-                    f"y has a single class ({labels[0]!r}); a classifier needs at least two"
+                    f"y has one class only ({labels[0]!r}); a classifier needs at least two"
                     if labels.size
                     else "y is empty"
                 )
@@ -504,6 +556,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     ) -> None:
         super().__init__(hidden_layer_sizes, activation, **kwargs)
         self.target_scaling = target_scaling
+
+    def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
+        X, y = validate_data(self, X, y, reset=reset, y_numeric=True, multi_output=True, **X_CHECKS)
+        return X, (y.toarray() if sp.issparse(y) else y)
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)

@@ -110,6 +110,25 @@ def test_float32_and_float64_agree_to_float32_precision():
     np.testing.assert_allclose(f32.predict_proba(X), f64.predict_proba(X), atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["float32", "float64"])
+def test_dtype_is_a_name_or_a_numpy_type(name):
+    X, y = load_iris(return_X_y=True)
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    by_name = MLPClassifier(dtype=name, **kw).fit(X, y)
+    by_type = MLPClassifier(dtype=getattr(np, name), **kw).fit(X, y)
+    assert by_type.coefs_[0].dtype == np.dtype(name)
+    np.testing.assert_array_equal(by_type.predict_proba(X), by_name.predict_proba(X))
+    assert by_type.get_params()["dtype"] is getattr(np, name)  # kept as given (clone's rule)
+
+
+def test_float32_input_is_accepted_as_it_is():
+    X, y = load_diabetes(return_X_y=True)
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, dtype="float64", random_state=0)
+    a = MLPRegressor(**kw).fit(X.astype(np.float32), y)
+    b = MLPRegressor(**kw).fit(X.astype(np.float32).astype(np.float64), y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
 def test_estimator_contract_clone_pipeline_and_attributes():
     X, y = load_iris(return_X_y=True)
     labels = np.array(["setosa", "versicolor", "virginica"])[y]
