@@ -9,7 +9,6 @@ J + alpha * sum w^2, threshold units, RAND(-eps, eps) initialization, min-max sc
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
@@ -542,6 +541,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     predictions back, so that Adam's small steps reach targets of any magnitude; with
     target_scaling=None the network fits y exactly as given (and loss_curve_ is in y's
     units).
+
+    Its __init__ restates the base's parameters: scikit-learn reads an estimator's
+    parameters from the __init__ signature, and so do users and their editors.
     """
 
     _metric = "r2"
@@ -551,10 +553,62 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         hidden_layer_sizes: tuple[int, ...] = (100,),
         activation: str = "relu",
         *,
+        loss: str = "auto",
+        solver: str = "adam",
+        learning_rate_init: float = 1e-3,
+        momentum: float = 0.9,
+        nesterov: bool = False,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        batch_size: int | str = "auto",
+        alpha: float = 1e-4,
+        dropout: float | tuple[float, ...] = 0.0,
+        batch_norm: bool = False,
+        init: str = "auto",
+        init_scale: float = 0.1,
+        scaling: str | None = "standard",
+        max_iter: int = 200,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        target_loss: float = 0.0,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        shuffle: bool = True,
+        warm_start: bool = False,
+        random_state: int | None = None,
+        dtype: str | type = "float32",
         target_scaling: str | None = "standard",
-        **kwargs: Any,
     ) -> None:
-        super().__init__(hidden_layer_sizes, activation, **kwargs)
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            loss=loss,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            momentum=momentum,
+            nesterov=nesterov,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            batch_size=batch_size,
+            alpha=alpha,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            init=init,
+            init_scale=init_scale,
+            scaling=scaling,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            target_loss=target_loss,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            warm_start=warm_start,
+            random_state=random_state,
+            dtype=dtype,
+        )
         self.target_scaling = target_scaling
 
     def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
@@ -581,21 +635,3 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if self._y_scaler is not None:
             out = self._y_scaler.inverse_transform(out)
         return out.ravel() if self._y_is_1d else out
-
-
-def _signature_with(base: Any, **extra: Any) -> inspect.Signature:
-    """The base __init__'s signature plus extra keyword parameters.
-
-    scikit-learn reads an estimator's parameters from its __init__ signature; this lets a
-    subclass add one without restating the base's thirty.
-    """
-    sig = inspect.signature(base)
-    added = [
-        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in extra.items()
-    ]
-    return sig.replace(parameters=[*sig.parameters.values(), *added])
-
-
-MLPRegressor.__init__.__signature__ = _signature_with(  # type: ignore[attr-defined]
-    _BaseMLP.__init__, target_scaling="standard"
-)

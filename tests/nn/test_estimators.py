@@ -1,5 +1,6 @@
 """MLPClassifier and MLPRegressor as users meet them: learning, contract, determinism."""
 
+import inspect
 import warnings
 
 import numpy as np
@@ -127,6 +128,18 @@ def test_float32_input_is_accepted_as_it_is():
     a = MLPRegressor(**kw).fit(X.astype(np.float32), y)
     b = MLPRegressor(**kw).fit(X.astype(np.float32).astype(np.float64), y)
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_the_regressors_signature_is_the_classifiers_plus_target_scaling():
+    def params(cls):
+        sig = inspect.signature(cls.__init__).parameters.values()
+        return [(p.name, p.kind, p.default) for p in sig]
+
+    assert params(MLPRegressor) == [
+        *params(MLPClassifier),
+        ("target_scaling", inspect.Parameter.KEYWORD_ONLY, "standard"),
+    ]
+    assert MLPRegressor(alpha=0.5, target_scaling=None).get_params()["alpha"] == 0.5
 
 
 def test_estimator_contract_clone_pipeline_and_attributes():
