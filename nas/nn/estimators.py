@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
+from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
@@ -97,6 +98,11 @@ class _BaseMLP(BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.dtype = dtype
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR: the first layer's products are sparse ones
+        return tags
 
     # -- parameters ---------------------------------------------------------------------
 
@@ -220,7 +226,12 @@ class _BaseMLP(BaseEstimator):
             return self.loss
         return "log" if isinstance(self, ClassifierMixin) else "squared"
 
-    def _inputs(self, X: np.ndarray) -> np.ndarray:
+    def _inputs(self, X: Any) -> Any:
+        """X scaled, in the network's dtype; a sparse X stays a CSR array (nas.nn.scaling)."""
+        if sp.issparse(X):
+            if self._scaler is None:
+                return sp.csr_array(X, dtype=self._dt)
+            return self._scaler.transform(X, self._dt)
         if self._scaler is None:
             return np.ascontiguousarray(X, dtype=self._dt)
         return np.ascontiguousarray(self._scaler.transform(X, self._dt))
@@ -610,6 +621,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             dtype=dtype,
         )
         self.target_scaling = target_scaling
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # a 2-D y: one output unit per column
+        return tags
 
     def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
         X, y = validate_data(self, X, y, reset=reset, y_numeric=True, multi_output=True, **X_CHECKS)
