@@ -30,6 +30,23 @@ Array = Any  # a NumPy or CuPy array
 Generator = np.random.Generator
 
 
+_PICKLED = (
+    "layout",
+    "params",
+    "grads",
+    "running_mean",
+    "running_var",
+    "unit",
+    "activation",
+    "batch_norm",
+    "dropout",
+    "widths",
+    "rngs",
+    "alpha",
+    "output_activation",
+)
+
+
 class Stack:
     """K networks' parameters, gradients, batch-norm statistics and per-member options.
 
@@ -89,12 +106,14 @@ class Stack:
         self.ws: dict[bool, dict[str, list[Array]]] = {}  # backprop's buffers, per mode
 
     def __getstate__(self) -> dict[str, Any]:
-        # xp is a module (no pickle); the buffers are scratch, rebuilt by the next batch
-        return {k: v for k, v in self.__dict__.items() if k not in ("xp", "ws")}
+        # what __init__ was given; the rest is derived: xp (a module: no pickle), the
+        # buffers (scratch), and the per-layer views into params and grads, which a pickle
+        # would copy apart from them (a loaded network's steps would then miss its forward)
+        return {k: self.__dict__[k] for k in _PICKLED}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.xp, self.ws = module_of(self.params), {}
+        self._derive()
 
     @property
     def dtype(self) -> np.dtype:

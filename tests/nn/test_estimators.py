@@ -1,6 +1,7 @@
 """MLPClassifier and MLPRegressor as users meet them: learning, contract, determinism."""
 
 import inspect
+import pickle
 import warnings
 
 import numpy as np
@@ -140,6 +141,18 @@ def test_the_regressors_signature_is_the_classifiers_plus_target_scaling():
         ("target_scaling", inspect.Parameter.KEYWORD_ONLY, "standard"),
     ]
     assert MLPRegressor(alpha=0.5, target_scaling=None).get_params()["alpha"] == 0.5
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_an_unpickled_model_goes_on_training_as_the_original(batch_norm):
+    X, y = load_iris(return_X_y=True)
+    kw = dict(batch_norm=batch_norm, warm_start=True, max_iter=3, random_state=0)
+    est = MLPClassifier((8,), **kw).fit(X, y)
+    again = pickle.loads(pickle.dumps(est))
+    est.fit(X, y)
+    again.fit(X, y)  # the same weights, optimizer state and random stream, still wired
+    np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
+    assert again.loss_curve_ == est.loss_curve_
 
 
 def test_estimator_contract_clone_pipeline_and_attributes():
