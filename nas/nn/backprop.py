@@ -15,6 +15,11 @@ W_1 (nas.nn.layout), so the first product adds the first bias and the first grad
 product sums its gradient; and the output layer runs units before rows (K, n_out, rows),
 so that softmax reduces along contiguous rows rather than across 10 columns.
 Written against `xp` (NumPy or CuPy); a lone network is K = 1 and runs this same code.
+
+Sparse inputs (SciPy CSR, on the host) enter the first layer only: its product X W_1 and
+its gradient product X^T Delta are sparse-by-dense products, one per member, and every
+later layer is dense as before. Such X is one CSR array (rows shared by all members, led
+by a stored one, nas.nn.network.led_by_ones) or a list of one per member.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from nas.nn.activations import output_forward
 from nas.nn.losses import member_losses, output_delta, target_log_losses
@@ -74,12 +80,16 @@ def workspace(st: Stack, rows: int, training: bool = True) -> Workspace:
 
 def forward(st: Stack, X: Array, ws: Workspace, m: int, training: bool) -> Array:
     """Output activations (K, n_out, m), units before rows, for inputs X: (K, m, 1 + n_in),
-    or (m, 1 + n_in) shared by all members, led by a column of ones."""
+    or (m, 1 + n_in) shared by all members, led by a column of ones; or sparse (above)."""
     xp, W, b = st.xp, st.W, st.b
+    sparse = not isinstance(X, xp.ndarray)
     a = X
     for layer in range(len(W) - 1):
         z = ws["act"][layer][:, :m]
-        xp.matmul(a, W[layer], out=z)  # in_j = sum_i w_ij a_i (+ b_j: the ones column)
+        if layer == 0 and sparse:
+            _sparse_product(X, W[0], z)
+        else:
+            xp.matmul(a, W[layer], out=z)  # in_j = sum_i w_ij a_i (+ b_j: the ones column)
         if layer and st.n_plain:  # zero for batch-norm members, whose beta plays its role
             z += b[layer][:, None, :]
         if st.bn is not None:
@@ -95,7 +105,10 @@ def forward(st: Stack, X: Array, ws: Workspace, m: int, training: bool) -> Array
         if training and st.dropped[layer]:
             a = _dropout(st, layer, z, ws, m)
     out = ws["out"][0][:, :, :m]
-    xp.matmul(W[-1].swapaxes(-1, -2), a.swapaxes(-1, -2), out=out)
+    if len(W) == 1 and sparse:  # no hidden layer: the output layer is the first
+        _sparse_product(X, W[0], out.swapaxes(-1, -2))
+    else:
+        xp.matmul(W[-1].swapaxes(-1, -2), a.swapaxes(-1, -2), out=out)
     if len(W) > 1:
         out += b[-1][:, :, None]
     output_forward(st.output_activation, out, out, axis=-2)
@@ -157,7 +170,7 @@ def gradients(st: Stack, loss: str, X: Array, Y: Array, labels: Array | None = N
     batch; gradients into st.grads. X is (K, m, 1 + n_in) led by ones, Y (K, n_out, m)
     units before rows; labels (K, m), the target units of one-hot Y, if the cost may be
     read off them. Nothing here waits for the device: the caller decides when to look."""
-    xp, m = st.xp, X.shape[-2]
+    xp, m = st.xp, Y.shape[-1]
     ws = workspace(st, m)
     A = forward(st, X, ws, m, training=True)
     if labels is None:
@@ -190,9 +203,13 @@ def backward(st: Stack, X: Array, ws: Workspace, m: int) -> None:
             delta = ws["delta"][-1][:, :, :m].swapaxes(1, 2)
         else:
             delta = ws["delta"][layer][:, :m]
-        a_prev = X if layer == 0 else _layer_output(st, ws, layer - 1, m)
         # dJ/dw_ij = sum over the batch of a_i Delta_j (the first layer's bias row too)
-        xp.matmul(a_prev.swapaxes(-1, -2), delta, out=dW[layer])
+        if layer:
+            xp.matmul(_layer_output(st, ws, layer - 1, m).swapaxes(-1, -2), delta, out=dW[layer])
+        elif isinstance(X, xp.ndarray):
+            xp.matmul(X.swapaxes(-1, -2), delta, out=dW[0])
+        else:
+            _sparse_product(X, delta, dW[0], transpose=True)
         if layer and ones is None:
             xp.sum(delta, axis=1, out=db[layer])
         elif layer:
@@ -209,6 +226,15 @@ def backward(st: Stack, X: Array, ws: Workspace, m: int) -> None:
         d *= ws["gprime"][below][:, :m]  # Delta_j = g'(in_j) ...; a padded unit's stays zero
         if st.bn is not None:
             _batch_norm_backward(st, below, d[st.bn], ws)
+
+
+def _sparse_product(X: Any, right: Array, out: Array, transpose: bool = False) -> None:
+    """out[k] = X_k right[k] (X_k^T right[k] if transpose) for every member k, X_k sparse:
+    X itself (rows shared by all members) or X[k] (a member's own rows)."""
+    shared = sp.issparse(X)
+    for k in range(out.shape[0]):
+        Xk = X if shared else X[k]
+        out[k] = (Xk.T if transpose else Xk) @ right[k]
 
 
 def _layer_output(st: Stack, ws: Workspace, layer: int, m: int) -> Array:

@@ -4,6 +4,10 @@ Backprop reads inputs led by a column of ones, (K, m, 1 + n_in), and targets wit
 before rows, (K, n_out, m) (nas.nn.backprop); the data are laid out so once per fit. Every
 member draws its own keys, from its own generator, so it sees the rows in the order it
 sees alone; all members' keys are ranked in one call.
+
+Sparse inputs (SciPy CSR) stay sparse, on the host only: a lone network's epoch is its
+rows in order (a CSR row gather) and its batches are row slices of it; a population's
+batch is a list of each member's rows (nas.nn.backprop reads both).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from nas.nn.fitstate import Data
 from nas.nn.network import led_by_ones
@@ -69,10 +74,11 @@ class Batches:
 
     def __init__(self, data: Data, xp: Any, batch_size: int, labels: bool) -> None:
         self.xp = xp
-        self.X = xp.asarray(led_by_ones(data.X))
+        self.sparse = sp.issparse(data.X)
+        self.X = self._inputs(data.X)
         self.Y = xp.asarray(data.Y)  # a lone network gathers rows (faster than columns)
         self._YT: Array = None  # a population gathers targets units before rows
-        self.X_val = None if data.X_val is None else xp.asarray(led_by_ones(data.X_val))
+        self.X_val = None if data.X_val is None else self._inputs(data.X_val)
         self.Y_val = None if data.Y_val is None else xp.asarray(data.Y_val)
         self.n = data.X.shape[0]
         self.size = max(1, min(batch_size, self.n))
@@ -88,6 +94,14 @@ class Batches:
                 self.labels = xp.asarray(units)
         self.perm: Array = None  # (K, n): each member's row order this epoch
         self._kept: dict[str, Any] = {}  # buffers rows are gathered into
+
+    def _inputs(self, X: Any) -> Array:
+        """X led by ones, on xp; a sparse X stays a CSR array, on the host."""
+        if not sp.issparse(X):
+            return self.xp.asarray(led_by_ones(X))
+        if self.xp is not np:
+            raise ValueError("sparse X trains on the host (backend 'numpy'); densify it for a GPU")
+        return led_by_ones(X)
 
     def shuffle(self, rngs: Sequence[np.random.Generator | None]) -> None:
         """This epoch's order for every member: drawn from its generator, or none (in order)."""
@@ -110,22 +124,29 @@ class Batches:
     def epoch(self) -> tuple[Array, Array, Array | None]:
         """A lone member's epoch in its order, gathered once into kept buffers: inputs
         (1, n, 1 + n_in), targets (1, n_out, n) (a view of rows), target units (1, n). Its
-        batches are then slices (a take per batch costs 12 us: 7 % of a [64] batch)."""
+        batches are then slices (a take per batch costs 12 us: 7 % of a [64] batch).
+        Sparse inputs come as a CSR array (n, 1 + n_in), its batches row slices."""
         bufs = self._kept.get("epoch")
         if bufs is None:
             labels = None if self.labels is None else np.empty((1, self.n), np.intp)
-            bufs = (np.empty((1, *self.X.shape), self.X.dtype), np.empty_like(self.Y[None]))
-            bufs = self._kept["epoch"] = (bufs[0], bufs[1], labels, bufs[1].swapaxes(1, 2))
+            xbuf = None if self.sparse else np.empty((1, *self.X.shape), self.X.dtype)
+            ybuf = np.empty_like(self.Y[None])
+            bufs = self._kept["epoch"] = (xbuf, ybuf, labels, ybuf.swapaxes(1, 2))
         perm = self.perm[0]
-        np.take(self.X, perm, axis=0, out=bufs[0][0], mode="clip")
+        X: Array
+        if self.sparse:
+            X = self.X[perm]
+        else:
+            X = bufs[0]
+            np.take(self.X, perm, axis=0, out=X[0], mode="clip")
         np.take(self.Y, perm, axis=0, out=bufs[1][0], mode="clip")
         if bufs[2] is not None and self.labels is not None:
             np.take(self.labels, perm, out=bufs[2][0], mode="clip")
-        return bufs[0], bufs[3], bufs[2]
+        return X, bufs[3], bufs[2]
 
     def rows(self, K: int, start: int, m: int) -> tuple[Array, Array, Array | None]:
         """The first K members' rows of one batch: inputs (K, m, 1 + n_in), targets
-        (K, n_out, m), target units (K, m).
+        (K, n_out, m), target units (K, m); sparse inputs as a list of K CSR arrays.
 
         On the host a batch is gathered into buffers kept for it: K epochs of rows would
         not stay in cache, and a fresh megabyte every batch costs several times the gather
@@ -135,6 +156,9 @@ class Batches:
         labels = None if self.labels is None else xp.take(self.labels, idx)
         if self._YT is None:
             self._YT = xp.ascontiguousarray(self.Y.T)
+        if self.sparse:
+            rows = [self.X[member] for member in idx]
+            return rows, np.take(self._YT, idx, axis=1).transpose(1, 0, 2), labels
         if xp is not np or m != self.size:
             X = xp.take(self.X, idx, axis=0)
             return X, xp.take(self._YT, idx, axis=1).transpose(1, 0, 2), labels

@@ -9,14 +9,17 @@ J + alpha * sum w^2, threshold units, RAND(-eps, eps) initialization, min-max sc
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
+from sklearn.utils import Tags
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
 
 from nas.nn import validation as check
 from nas.nn.activations import ACTIVATIONS
@@ -27,6 +30,10 @@ from nas.nn.network import Network
 from nas.nn.optimizers import OPTIMIZERS
 from nas.nn.scaling import SCALINGS, Scaler
 from nas.nn.training import train
+
+# how scikit-learn's validate_data checks X for every estimator here: finite, 2-D, at least
+# one row and feature; float32 kept as it is, any other numeric dtype made float64
+X_CHECKS: dict[str, Any] = {"accept_sparse": "csr", "dtype": (np.float64, np.float32)}
 
 
 class _BaseMLP(BaseEstimator):
@@ -62,7 +69,7 @@ class _BaseMLP(BaseEstimator):
         shuffle: bool = True,
         warm_start: bool = False,
         random_state: int | None = None,
-        dtype: str = "float32",
+        dtype: str | type = "float32",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -92,6 +99,11 @@ class _BaseMLP(BaseEstimator):
         self.random_state = random_state
         self.dtype = dtype
 
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR: the first layer's products are sparse ones
+        return tags
+
     # -- parameters ---------------------------------------------------------------------
 
     def _validate_params(self) -> tuple[int, ...]:
@@ -101,7 +113,7 @@ class _BaseMLP(BaseEstimator):
         check.check_choice("solver", self.solver, sorted(OPTIMIZERS))
         check.check_choice("init", self.init, INITS)
         check.check_choice("scaling", self.scaling, SCALINGS)
-        check.check_choice("dtype", self.dtype, ("float32", "float64"))
+        self._check_dtype()
         check.check_range("learning_rate_init", self.learning_rate_init, 0, math.inf, low_open=True)
         check.check_range("momentum", self.momentum, 0, 1, high_open=True)
         check.check_range("beta_1", self.beta_1, 0, 1, high_open=True)
@@ -122,6 +134,18 @@ class _BaseMLP(BaseEstimator):
             check.check_range("dropout", p, 0, 1, high_open=True)
         return sizes
 
+    def _check_dtype(self) -> np.dtype:
+        """dtype as a name ('float32', 'float64') or a NumPy type (np.float32, np.float64)."""
+        try:
+            dt = None if self.dtype is None else np.dtype(self.dtype)
+        except TypeError:
+            dt = None
+        if dt not in (np.float32, np.float64):
+            raise ValueError(
+                f"dtype must be float32 or float64 (a name or a NumPy type); got {self.dtype!r}"
+            )
+        return dt
+
     def _dropout_rates(self, sizes: tuple[int, ...]) -> tuple[float, ...]:
         if isinstance(self.dropout, int | float):
             return (float(self.dropout),) * len(sizes)
@@ -141,6 +165,11 @@ class _BaseMLP(BaseEstimator):
 
     # -- task hooks (classifier / regressor) --------------------------------------------
 
+    def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
+        """X and y as scikit-learn's validate_data leaves them (reset: a fresh fit, which
+        records n_features_in_ and feature_names_in_; else they must match the recorded)."""
+        raise NotImplementedError
+
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         raise NotImplementedError
 
@@ -153,7 +182,7 @@ class _BaseMLP(BaseEstimator):
         self, X: np.ndarray, sizes: tuple[int, ...], memo: dict[str, Any] | None = None
     ) -> None:
         self.n_features_in_ = X.shape[1]
-        self._dt = np.dtype(self.dtype)
+        self._dt = self._check_dtype()
         self._scaler = None
         if self.scaling:
             key = f"scaler:{self.scaling}"
@@ -197,7 +226,12 @@ class _BaseMLP(BaseEstimator):
             return self.loss
         return "log" if isinstance(self, ClassifierMixin) else "squared"
 
-    def _inputs(self, X: np.ndarray) -> np.ndarray:
+    def _inputs(self, X: Any) -> Any:
+        """X scaled, in the network's dtype; a sparse X stays a CSR array (nas.nn.scaling)."""
+        if sp.issparse(X):
+            if self._scaler is None:
+                return sp.csr_array(X, dtype=self._dt)
+            return self._scaler.transform(X, self._dt)
         if self._scaler is None:
             return np.ascontiguousarray(X, dtype=self._dt)
         return np.ascontiguousarray(self._scaler.transform(X, self._dt))
@@ -251,15 +285,30 @@ class _BaseMLP(BaseEstimator):
         the checked X and y, classes_, the fitted input scalers and the scaled data. Each
         still checks its own parameters and that X has its features.
         """
+        saved = dict(vars(self))
+        try:
+            return self._fit_state(X, y, X_val, y_val, shared, scaling_rows)
+        except BaseException:
+            _restore(self, saved)  # a refused (re)fit leaves the estimator as it was
+            raise
+
+    def _fit_state(
+        self,
+        X: Any,
+        y: Any,
+        X_val: Any,
+        y_val: Any,
+        shared: dict[Any, Any] | None,
+        scaling_rows: tuple[Any, Any] | None,
+    ) -> FitState:
         sizes = self._validate_params()
         warm = self.warm_start and hasattr(self, "_state")
         memo = shared
         if memo is not None and "X" in memo:
             X, y = memo["X"], memo["y"]
-            check.check_n_features(X, "X", self.n_features_in_ if warm else None)
+            validate_data(self, X, skip_check_array=True, reset=not warm)
         else:
-            X = check.check_X(X, n_features=self.n_features_in_ if warm else None)
-            y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
+            X, y = self._check_Xy(X, y, reset=not warm)
             if memo is not None:
                 memo.update(X=X, y=y)
         if X_val is None and self.early_stopping:
@@ -272,9 +321,7 @@ class _BaseMLP(BaseEstimator):
         else:
             X0, y0 = X, y
             if scaling_rows is not None:
-                X0 = check.check_X(scaling_rows[0], "scaling_rows", X.shape[1])
-                numeric = isinstance(self, RegressorMixin)
-                y0 = check.check_y(scaling_rows[1], X0.shape[0], numeric=numeric)
+                X0, y0 = self._check_Xy(scaling_rows[0], scaling_rows[1], reset=False)
             self._set_targets(y0, memo=memo)
             self._initialize(X0, sizes, memo)
         self._state.data = self._data(X, y, X_val, y_val, self.max_iter, memo)
@@ -285,14 +332,18 @@ class _BaseMLP(BaseEstimator):
 
         The first call builds the network (and fits input scaling on this first batch).
         """
-        first = not hasattr(self, "_state")
-        sizes = self._validate_params()
-        X = check.check_X(X, n_features=None if first else self.n_features_in_)
-        y = check.check_y(y, X.shape[0], numeric=isinstance(self, RegressorMixin))
-        if first:
-            self._set_targets(y, classes)
-            self._initialize(X, sizes)
-        self._state.data = self._data(X, y, None, None, 1)
+        saved = dict(vars(self))
+        try:
+            first = not hasattr(self, "_state")
+            sizes = self._validate_params()
+            X, y = self._check_Xy(X, y, reset=first)
+            if first:
+                self._set_targets(y, classes)
+                self._initialize(X, sizes)
+            self._state.data = self._data(X, y, None, None, 1)
+        except BaseException:
+            _restore(self, saved)
+            raise
         train([self._state])
         return self
 
@@ -326,8 +377,7 @@ class _BaseMLP(BaseEstimator):
             return memo[key]
         Xv = Yv = None
         if X_val is not None:
-            Xv = check.check_X(X_val, "X_val", self.n_features_in_)
-            yv = check.check_y(y_val, Xv.shape[0], numeric=isinstance(self, RegressorMixin))
+            Xv, yv = self._check_Xy(X_val, y_val, reset=False)
             Xv, Yv = self._inputs(Xv), self._encode_targets(yv, first=False)
         data = Data(self._inputs(X), self._encode_targets(y, first=False), Xv, Yv)
         if memo is not None:
@@ -410,8 +460,15 @@ class _BaseMLP(BaseEstimator):
 
     def _forward(self, X: Any) -> np.ndarray:
         state = self._fitted()
-        X = check.check_X(X, n_features=self.n_features_in_)
+        X = validate_data(self, X, reset=False, **X_CHECKS)
         return state.net.predict_output(self._inputs(X))
+
+
+def _restore(est: BaseEstimator, saved: dict[str, Any]) -> None:
+    """The estimator's attributes back to `saved` (validate_data records n_features_in_ and
+    feature_names_in_ before the rest of a fit is checked)."""
+    vars(est).clear()
+    vars(est).update(saved)
 
 
 def _assign(views: list[np.ndarray], values: list[np.ndarray], name: str) -> None:
@@ -440,12 +497,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     _metric = "accuracy"
 
+    def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
+        X, y = validate_data(self, X, y, reset=reset, **X_CHECKS)
+        check_classification_targets(y)  # continuous targets are refused, by name
+        return X, y
+
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         if first:
             labels = np.unique(y if classes is None else np.asarray(classes))
             if labels.size < 2:
                 raise ValueError(
-                    f"y has a single class ({labels[0]!r}); a classifier needs at least two"
+                    f"y has one class only ({labels[0]!r}); a classifier needs at least two"
                     if labels.size
                     else "y is empty"
                 )
@@ -490,6 +552,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     predictions back, so that Adam's small steps reach targets of any magnitude; with
     target_scaling=None the network fits y exactly as given (and loss_curve_ is in y's
     units).
+
+    Its __init__ restates the base's parameters: scikit-learn reads an estimator's
+    parameters from the __init__ signature, and so do users and their editors.
     """
 
     _metric = "r2"
@@ -499,11 +564,72 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         hidden_layer_sizes: tuple[int, ...] = (100,),
         activation: str = "relu",
         *,
+        loss: str = "auto",
+        solver: str = "adam",
+        learning_rate_init: float = 1e-3,
+        momentum: float = 0.9,
+        nesterov: bool = False,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        batch_size: int | str = "auto",
+        alpha: float = 1e-4,
+        dropout: float | tuple[float, ...] = 0.0,
+        batch_norm: bool = False,
+        init: str = "auto",
+        init_scale: float = 0.1,
+        scaling: str | None = "standard",
+        max_iter: int = 200,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        target_loss: float = 0.0,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        shuffle: bool = True,
+        warm_start: bool = False,
+        random_state: int | None = None,
+        dtype: str | type = "float32",
         target_scaling: str | None = "standard",
-        **kwargs: Any,
     ) -> None:
-        super().__init__(hidden_layer_sizes, activation, **kwargs)
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            loss=loss,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            momentum=momentum,
+            nesterov=nesterov,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            batch_size=batch_size,
+            alpha=alpha,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            init=init,
+            init_scale=init_scale,
+            scaling=scaling,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            target_loss=target_loss,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            warm_start=warm_start,
+            random_state=random_state,
+            dtype=dtype,
+        )
         self.target_scaling = target_scaling
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # a 2-D y: one output unit per column
+        return tags
+
+    def _check_Xy(self, X: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
+        X, y = validate_data(self, X, y, reset=reset, y_numeric=True, multi_output=True, **X_CHECKS)
+        return X, (y.toarray() if sp.issparse(y) else y)
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
@@ -525,21 +651,3 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if self._y_scaler is not None:
             out = self._y_scaler.inverse_transform(out)
         return out.ravel() if self._y_is_1d else out
-
-
-def _signature_with(base: Any, **extra: Any) -> inspect.Signature:
-    """The base __init__'s signature plus extra keyword parameters.
-
-    scikit-learn reads an estimator's parameters from its __init__ signature; this lets a
-    subclass add one without restating the base's thirty.
-    """
-    sig = inspect.signature(base)
-    added = [
-        inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v) for k, v in extra.items()
-    ]
-    return sig.replace(parameters=[*sig.parameters.values(), *added])
-
-
-MLPRegressor.__init__.__signature__ = _signature_with(  # type: ignore[attr-defined]
-    _BaseMLP.__init__, target_scaling="standard"
-)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from nas.nn.activations import Activation, get_activation
 from nas.nn.backend import module_of, to_host
@@ -27,6 +28,23 @@ from nas.nn.layout import Layout, Placement, runs
 
 Array = Any  # a NumPy or CuPy array
 Generator = np.random.Generator
+
+
+_PICKLED = (
+    "layout",
+    "params",
+    "grads",
+    "running_mean",
+    "running_var",
+    "unit",
+    "activation",
+    "batch_norm",
+    "dropout",
+    "widths",
+    "rngs",
+    "alpha",
+    "output_activation",
+)
 
 
 class Stack:
@@ -88,12 +106,14 @@ class Stack:
         self.ws: dict[bool, dict[str, list[Array]]] = {}  # backprop's buffers, per mode
 
     def __getstate__(self) -> dict[str, Any]:
-        # xp is a module (no pickle); the buffers are scratch, rebuilt by the next batch
-        return {k: v for k, v in self.__dict__.items() if k not in ("xp", "ws")}
+        # what __init__ was given; the rest is derived: xp (a module: no pickle), the
+        # buffers (scratch), and the per-layer views into params and grads, which a pickle
+        # would copy apart from them (a loaded network's steps would then miss its forward)
+        return {k: self.__dict__[k] for k in _PICKLED}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.xp, self.ws = module_of(self.params), {}
+        self._derive()
 
     @property
     def dtype(self) -> np.dtype:
@@ -304,9 +324,21 @@ _LAYOUTS: dict[tuple[tuple[int, ...], bool], Layout] = {}  # a search builds few
 
 
 def led_by_ones(X: Array) -> Array:
-    """[1, X]: the column of ones that makes the first layer's product add its bias."""
+    """[1, X]: the column of ones that makes the first layer's product add its bias. A
+    sparse X stays sparse: a CSR array with a stored one leading each row."""
+    if sp.issparse(X):
+        return _sparse_led_by_ones(X)
     xp = module_of(X)
     out = xp.empty((X.shape[0], X.shape[1] + 1), X.dtype)
     out[:, 0] = 1
     out[:, 1:] = X
     return out
+
+
+def _sparse_led_by_ones(X: Any) -> sp.csr_array:
+    X = sp.csr_array(X)
+    starts = X.indptr[:-1]  # an empty row's start is the next row's: insert keeps their order
+    indices = np.insert(X.indices + 1, starts, 0)
+    data = np.insert(X.data, starts, 1)
+    indptr = X.indptr + np.arange(X.shape[0] + 1, dtype=X.indptr.dtype)
+    return sp.csr_array((data, indices, indptr), shape=(X.shape[0], X.shape[1] + 1))

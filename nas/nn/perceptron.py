@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
 
 from nas.nn import validation as check
 
@@ -33,12 +35,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> Perceptron:
         check.check_range("eta", self.eta, 0, np.inf, low_open=True)
         check.check_range("max_iter", self.max_iter, 1, np.inf)
-        X = check.check_X(X)
-        y = check.check_y(y, X.shape[0], numeric=False)
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
         self.classes_ = np.unique(y)
         if self.classes_.size < 2:
-            raise ValueError(f"y has a single class ({self.classes_[0]!r}); need at least two")
-        self.n_features_in_ = X.shape[1]
+            raise ValueError(f"y has one class only ({self.classes_[0]!r}); need at least two")
         n_units = 1 if self.classes_.size == 2 else self.classes_.size
         idx = np.searchsorted(self.classes_, y)
         T = (idx[:, None] == (np.arange(n_units) if n_units > 1 else np.array([1]))).astype(float)
@@ -65,7 +66,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
-        X = check.check_X(X, n_features=self.n_features_in_)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
         scores = X @ self.coef_ + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
 

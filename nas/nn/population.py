@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from nas.nn.fitstate import Callback, FitState
 from nas.nn.training import train
@@ -80,8 +81,10 @@ def fit_population(
 
 
 def _float64(X: Any) -> Any:
+    if X is None or sp.issparse(X):
+        return X  # a sparse X stays sparse (each member's check makes it CSR)
     try:
-        return None if X is None else np.asarray(X, dtype=np.float64)
+        return np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):
         return X  # every member refuses it, by name
 
@@ -111,5 +114,11 @@ def _check_compatible(first: FitState, state: FitState, first_task: type, task: 
         return
     assert a is not None and b is not None
     for u, v in zip((a.X, a.Y, a.X_val, a.Y_val), (b.X, b.Y, b.X_val, b.Y_val)):
-        if (u is None) != (v is None) or (u is not None and not np.array_equal(u, v)):  # type: ignore[arg-type]
+        if (u is None) != (v is None) or (u is not None and not _equal(u, v)):
             raise ValueError("population members must see the same scaled data (scaling)")
+
+
+def _equal(u: Any, v: Any) -> bool:
+    if sp.issparse(u) or sp.issparse(v):
+        return sp.issparse(u) and sp.issparse(v) and u.shape == v.shape and (u != v).nnz == 0
+    return bool(np.array_equal(u, v))

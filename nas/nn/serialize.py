@@ -34,6 +34,8 @@ def _jsonable(value: Any) -> Any:
         return list(value)
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return np.dtype(value).name  # dtype=np.float32 is kept as "float32"
     return value
 
 

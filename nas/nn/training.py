@@ -305,7 +305,8 @@ class Trainer:
                     continue
             if whole is not None:
                 end = start + m
-                X, Y, labels = whole[0][:, start:end], whole[1][:, :, start:end], whole[2]
+                X = whole[0][start:end] if data.sparse else whole[0][:, start:end]
+                Y, labels = whole[1][:, :, start:end], whole[2]
                 if labels is not None:
                     labels = labels[:, start:end]
             else:

@@ -1,4 +1,9 @@
-"""Checks on user input that fail early with a message naming the problem."""
+"""Checks on estimator parameters that fail early with a message naming the parameter
+and its allowed values or range.
+
+Data (X and y) is checked by scikit-learn itself (sklearn.utils.validation.validate_data),
+as its estimator contract expects; scikit-learn's own parameter checks are private API.
+"""
 
 from __future__ import annotations
 
@@ -6,48 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
-
-def check_X(X: Any, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """A finite, non-empty 2-D float64 array (a 1-D input is refused, as in scikit-learn)."""
-    try:
-        arr = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric: {exc}") from None
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {arr.shape}; need at least one row and feature")
-    if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{name} contains NaN or inf (first at row {bad[0]}, column {bad[1]})")
-    check_n_features(arr, name, n_features)
-    return arr
-
-
-def check_n_features(X: np.ndarray, name: str, n_features: int | None) -> None:
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(
-            f"{name} has {X.shape[1]} features, but the model was fitted with {n_features}"
-        )
-
-
-def check_y(y: Any, n_rows: int, numeric: bool) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1 and not numeric:
-        arr = arr.ravel()
-    if arr.shape[0] != n_rows:
-        raise ValueError(f"y has {arr.shape[0]} rows but X has {n_rows}")
-    if numeric:
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"y must be numeric for regression: {exc}") from None
-        if not np.isfinite(arr).all():
-            raise ValueError("y contains NaN or inf")
-    elif arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise ValueError("y contains NaN or inf")
-    return arr
 
 
 def check_hidden_layer_sizes(sizes: Any) -> tuple[int, ...]:

@@ -1,5 +1,7 @@
 """MLPClassifier and MLPRegressor as users meet them: learning, contract, determinism."""
 
+import inspect
+import pickle
 import warnings
 
 import numpy as np
@@ -108,6 +110,49 @@ def test_float32_and_float64_agree_to_float32_precision():
     f64 = MLPClassifier(dtype="float64", **kw).fit(X, y)
     assert f32.coefs_[0].dtype == np.float32 and f64.coefs_[0].dtype == np.float64
     np.testing.assert_allclose(f32.predict_proba(X), f64.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["float32", "float64"])
+def test_dtype_is_a_name_or_a_numpy_type(name):
+    X, y = load_iris(return_X_y=True)
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    by_name = MLPClassifier(dtype=name, **kw).fit(X, y)
+    by_type = MLPClassifier(dtype=getattr(np, name), **kw).fit(X, y)
+    assert by_type.coefs_[0].dtype == np.dtype(name)
+    np.testing.assert_array_equal(by_type.predict_proba(X), by_name.predict_proba(X))
+    assert by_type.get_params()["dtype"] is getattr(np, name)  # kept as given (clone's rule)
+
+
+def test_float32_input_is_accepted_as_it_is():
+    X, y = load_diabetes(return_X_y=True)
+    kw = dict(hidden_layer_sizes=(8,), max_iter=3, dtype="float64", random_state=0)
+    a = MLPRegressor(**kw).fit(X.astype(np.float32), y)
+    b = MLPRegressor(**kw).fit(X.astype(np.float32).astype(np.float64), y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_the_regressors_signature_is_the_classifiers_plus_target_scaling():
+    def params(cls):
+        sig = inspect.signature(cls.__init__).parameters.values()
+        return [(p.name, p.kind, p.default) for p in sig]
+
+    assert params(MLPRegressor) == [
+        *params(MLPClassifier),
+        ("target_scaling", inspect.Parameter.KEYWORD_ONLY, "standard"),
+    ]
+    assert MLPRegressor(alpha=0.5, target_scaling=None).get_params()["alpha"] == 0.5
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_an_unpickled_model_goes_on_training_as_the_original(batch_norm):
+    X, y = load_iris(return_X_y=True)
+    kw = dict(batch_norm=batch_norm, warm_start=True, max_iter=3, random_state=0)
+    est = MLPClassifier((8,), **kw).fit(X, y)
+    again = pickle.loads(pickle.dumps(est))
+    est.fit(X, y)
+    again.fit(X, y)  # the same weights, optimizer state and random stream, still wired
+    np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
+    assert again.loss_curve_ == est.loss_curve_
 
 
 def test_estimator_contract_clone_pipeline_and_attributes():

@@ -27,6 +27,14 @@ def test_classifier_with_string_labels_round_trips(tmp_path, dtype):
         assert "params" in data.files
 
 
+def test_a_numpy_dtype_parameter_is_saved_by_name():
+    X, y = load_iris(return_X_y=True)
+    clf = MLPClassifier((4,), max_iter=2, dtype=np.float64, random_state=0).fit(X, y)
+    again = from_bytes(to_bytes(clf))
+    assert again.get_params()["dtype"] == "float64"
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
 def test_regressor_round_trips_through_bytes():
     X, y = load_diabetes(return_X_y=True)
     reg = MLPRegressor((16,), max_iter=5, scaling="minmax", random_state=0).fit(X, y)

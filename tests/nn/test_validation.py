@@ -1,4 +1,7 @@
-"""Bad input is refused with a ValueError that names the problem, and changes nothing."""
+"""Bad input is refused with a ValueError that names the problem, and changes nothing.
+
+Data is checked by scikit-learn (validate_data), so its messages are scikit-learn's;
+parameters are checked by nas.nn.validation."""
 
 import numpy as np
 import pytest
@@ -18,13 +21,13 @@ def _with(value, where):
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: MLPClassifier().fit(_with(np.nan, (3, 1)), y), "X contains NaN or inf"),
-        (lambda: MLPClassifier().fit(_with(np.inf, (0, 0)), y), "X contains NaN or inf"),
-        (lambda: MLPRegressor().fit(X, np.where(y == 1, np.nan, y)), "y contains NaN or inf"),
-        (lambda: MLPClassifier().fit(X, np.zeros(150)), "single class"),
-        (lambda: MLPClassifier().fit(np.empty((0, 4)), []), "X is empty"),
-        (lambda: MLPClassifier().fit(X, y[:-1]), "y has 149 rows but X has 150"),
-        (lambda: MLPClassifier().fit(X[:, 0], y), "must be 2-D"),
+        (lambda: MLPClassifier().fit(_with(np.nan, (3, 1)), y), "Input X contains NaN"),
+        (lambda: MLPClassifier().fit(_with(np.inf, (0, 0)), y), "Input X contains infinity"),
+        (lambda: MLPRegressor().fit(X, np.where(y == 1, np.nan, y)), "Input y contains NaN"),
+        (lambda: MLPClassifier().fit(X, np.zeros(150)), "one class only"),
+        (lambda: MLPClassifier().fit(np.empty((0, 4)), []), r"0 sample\(s\)"),
+        (lambda: MLPClassifier().fit(X, y[:-1]), r"inconsistent numbers of samples: \[150, 149\]"),
+        (lambda: MLPClassifier().fit(X[:, 0], y), "Expected 2D array, got 1D array"),
         (lambda: MLPClassifier((10, 0)).fit(X, y), "hidden_layer_sizes must be positive"),
         (lambda: MLPClassifier((-3,)).fit(X, y), "hidden_layer_sizes must be positive"),
         (lambda: MLPClassifier(activation="sigmoidal").fit(X, y), "activation must be one of"),
@@ -38,6 +41,11 @@ def _with(value, where):
         (lambda: MLPClassifier(solver="lbfgs").fit(X, y), "solver must be one of"),
         (lambda: MLPRegressor(loss="log").fit(X, y), "loss='log' needs a probability output"),
         (lambda: Perceptron(eta=-1).fit(X, y), "eta must be in"),
+        (lambda: MLPClassifier().fit(X, y + 0.5), "Unknown label type: continuous"),
+        (lambda: MLPClassifier().fit(X, None), "requires y to be passed"),
+        (lambda: MLPClassifier().fit(X.astype(complex), y), "Complex data not supported"),
+        (lambda: MLPClassifier(dtype="float16").fit(X, y), "dtype must be float32 or float64"),
+        (lambda: MLPClassifier(dtype=np.int32).fit(X, y), "dtype must be float32 or float64"),
     ],
 )
 def test_bad_input_names_the_problem(make, message):
@@ -47,7 +55,7 @@ def test_bad_input_names_the_problem(make, message):
 
 def test_wrong_feature_count_at_predict():
     clf = MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
-    with pytest.raises(ValueError, match="X has 3 features, but the model was fitted with 4"):
+    with pytest.raises(ValueError, match="X has 3 features, but MLPClassifier is expecting 4"):
         clf.predict(X[:, :3])
 
 
@@ -58,6 +66,9 @@ def test_a_refused_refit_leaves_the_fitted_model_unchanged():
         clf.fit(X, np.zeros(150))
     with pytest.raises(ValueError):
         clf.fit(_with(np.nan, (0, 0)), y)
+    with pytest.raises(ValueError):  # X of another width is recorded before y is refused
+        clf.fit(X[:, :3], np.zeros(150))
+    assert clf.n_features_in_ == 4
     np.testing.assert_array_equal(clf.predict_proba(X), before)
 
 
