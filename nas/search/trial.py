@@ -19,7 +19,9 @@ import numpy as np
 
 from nas.data import Split
 from nas.nn import DivergenceWarning, EpochLog, MLPClassifier, MLPRegressor, to_bytes
+from nas.nn.fitstate import Data, FitState
 from nas.nn.population import fit_population
+from nas.nn.training import train
 from nas.search.fidelity import FULL, Schedule, fraction_for, subsample
 from nas.space import Candidate
 from nas.status import TrialStatus
@@ -83,6 +85,8 @@ class TrialTrainer:
         self.data = data
         self.model = build_model(task, classification)
         self.epochs_done = 0
+        # (data fraction, the model's fit state, that fraction's checked and scaled rows)
+        self._prepared: tuple[float, FitState, Data] | None = None
 
     def advance(self, until_epoch: int) -> RungResult:
         """Train up to `until_epoch`; failures come back as a result, never raised."""
@@ -91,26 +95,33 @@ class TrialTrainer:
         epochs = self.epochs_to(until_epoch)
         if epochs <= 0:
             return RungResult(self.task.number, (), RUNNING)
-        d = self.data
         fraction = fraction_for(self.task.data_fractions, until_epoch)
         try:
+            state = self._fit_state(fraction, epochs)
+            with warnings.catch_warnings():  # divergence is reported as the rung's status
+                warnings.simplefilter("ignore", DivergenceWarning)
+                train([state], [logs.append])
+        except Exception as exc:  # a failing trial is recorded, never fatal to its job
+            return self._failed(logs, exc, time.perf_counter() - started, fraction)
+        return self._trained(logs, time.perf_counter() - started, fraction)
+
+    def _fit_state(self, fraction: float, epochs: int) -> FitState:
+        """The model's fit state with this rung's data and epochs. The rows are checked,
+        scaled and encoded once per data fraction, not once per rung: a trial's rungs train
+        on the same arrays, and the checks and scaling cost about a millisecond a call."""
+        if self._prepared is None or self._prepared[0] != fraction:
+            d = self.data
             X, y = self.training_data(fraction)
             # scaling is the whole training set's, whatever share a rung trains on
             scaling = (d.X_train, d.y_train) if fraction < FULL else None
             self.model.set_params(max_iter=epochs)
-            with warnings.catch_warnings():  # divergence is reported as the rung's status
-                warnings.simplefilter("ignore", DivergenceWarning)
-                self.model.fit(
-                    X,
-                    y,
-                    X_val=d.X_val,
-                    y_val=d.y_val,
-                    callback=logs.append,
-                    scaling_rows=scaling,
-                )
-        except Exception as exc:  # a failing trial is recorded, never fatal to its job
-            return self._failed(logs, exc, time.perf_counter() - started, fraction)
-        return self._trained(logs, time.perf_counter() - started, fraction)
+            state = self.model.fit_state(X, y, X_val=d.X_val, y_val=d.y_val, scaling_rows=scaling)
+            assert state.data is not None  # train drops it when done; it is kept here
+            self._prepared = (fraction, state, state.data)
+        _, state, data = self._prepared
+        state.data = data
+        state.rule.max_iter = epochs
+        return state
 
     def epochs_to(self, until_epoch: int) -> int:
         """Epochs left to train to reach `until_epoch` (never past the trial's budget)."""

@@ -38,13 +38,13 @@ def test_a_promoted_trial_keeps_its_weights_and_trains_on_more_rows(digits):
     task = TrialTask(0, Candidate(widths=(16,), batch_size=64), seed=11, max_epochs=6)
     runner = TrialTrainer(TrialTask(**{**task.__dict__, "data_fractions": plan}), digits, True)
     seen = []
-    fit = runner.model.fit
+    fit_state = runner.model.fit_state
 
-    def spy(X, y, **kw):  # the rows each rung really trains on
+    def spy(X, y, **kw):  # the rows each rung really trains on (prepared once a fraction)
         seen.append(len(X))
-        return fit(X, y, **kw)
+        return fit_state(X, y, **kw)
 
-    runner.model.fit = spy
+    runner.model.fit_state = spy
     first = runner.advance(2)
     weights = [w.copy() for w in runner.model.coefs_]
     second = runner.advance(4)
@@ -98,3 +98,17 @@ def test_a_share_of_the_rows_trains_under_the_scaling_of_all_of_them(name):
     points = [(p.train_loss, p.val_loss, p.val_metric) for p in first.logs]
     assert points == [(p.train_loss, p.val_loss, p.val_metric) for p in logs]
     assert trial.advance(4).data_fraction == 1.0  # and it goes on under the same scaling
+
+
+def test_a_trial_trained_rung_by_rung_equals_one_fit_of_all_its_epochs(digits):
+    # the trainer prepares a trial's rows once and goes on from its fit state each rung
+    task = TrialTask(0, Candidate(widths=(16,), batch_size=64, dropout=0.1), seed=4, max_epochs=6)
+    runner = TrialTrainer(task, digits, True)
+    curve = [log.val_metric for e in (2, 3, 6) for log in runner.advance(e).logs]
+    alone = build_model(task, True).set_params(max_iter=6)
+    logs = []
+    alone.fit(
+        digits.X_train, digits.y_train, X_val=digits.X_val, y_val=digits.y_val, callback=logs.append
+    )
+    assert curve == [log.val_metric for log in logs] and len(curve) == 6
+    assert all(np.array_equal(a, b) for a, b in zip(runner.model.coefs_, alone.coefs_))
