@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from tests.api.util import submit, tiny_spec, wait_job
+from tests.api.util import Server, submit, tiny_spec, wait_job
 
 
 def test_submit_poll_to_finished_with_progress(client: httpx.Client, finished_job: dict) -> None:
@@ -104,6 +105,24 @@ def test_deleting_a_running_job_is_409(client: httpx.Client) -> None:
     assert r.status_code == 409 and "cancel it first" in r.json()["message"]
     client.post(f"/jobs/{job_id}/cancel")
     assert wait_job(client, job_id)["status"] == "cancelled"
+
+
+def test_a_job_submitted_right_after_a_delete_is_not_touched_by_the_old_run(
+    serve: Callable[..., Server],
+) -> None:
+    # SQLite gives the new job the deleted one's id; the cancelled run, still stopping,
+    # must not write a trial into it (CI once saw the new job fail on such a stray trial)
+    with httpx.Client(base_url=serve().api, timeout=30) as c:
+        for _ in range(3):
+            old = submit(c, tiny_spec(trials=200, space={"max_epochs": 50}))
+            wait_job(c, old, until=("running",))
+            c.post(f"/jobs/{old}/cancel")
+            assert c.delete(f"/jobs/{old}").status_code == 204
+            new = submit(c, tiny_spec(trials=3))
+            job = wait_job(c, new)
+            assert job["status"] == "finished", job.get("error")
+            trials = c.get(f"/jobs/{new}/trials").json()["items"]
+            assert [t["number"] for t in trials] == [0, 1, 2]
 
 
 def test_events_stream_ends_with_the_final_status(client: httpx.Client) -> None:
