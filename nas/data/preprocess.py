@@ -2,7 +2,8 @@
 
 The roles (nas.nn.tabular describes each) are inferred from the training rows: a column
 with no value is dropped (all missing), one with a single value and no gap too (constant),
-and a text column whose values are all different is an ID (dropped); a text column of ISO
+and a text column whose values are all different is an ID (dropped), as is a numeric one
+of distinct whole numbers as dense as a row count (_is_row_number); a text column of ISO
 8601 dates is a date, one of two values a boolean, any other text categorical.
 
 The fitting is scikit-learn's: SimpleImputer(strategy="median", add_indicator=True) for
@@ -32,6 +33,8 @@ from nas.nn.tabular import Column, InputError, Preprocessing, numbers_of, text_c
 MIN_FREQUENCY = 5  # a level seen in fewer training rows joins the infrequent column ...
 MIN_SHARE = 0.01  # ... or in fewer than 1 % of them, when that is less (small tables)
 MAX_LEVELS = 32  # one-hot columns per categorical column, the infrequent one included
+MIN_ID_ROWS = 20  # fewer rows than this: distinct whole numbers say nothing
+ID_SPAN = 2.0  # a row number's span is at most this many times the rows seen
 
 
 def min_frequency(n_rows: int) -> int:
@@ -51,6 +54,22 @@ def _all_dates(text: pd.Series) -> bool:
     return bool(stamps.notna().all())
 
 
+def _is_row_number(values: pd.Series, present: pd.Series) -> bool:
+    """A numeric column that numbers the rows (1..n, or any run of consecutive whole
+    numbers, in any order): distinct whole numbers, none missing, spanning no more than
+    twice the rows seen. The roles are inferred from a job's training rows, a random share
+    of the table, so a row number there has gaps but stays dense; a measured quantity
+    that happens to be distinct (an income, a price) spans far more. A table's exported
+    index ("rownames", "Unnamed: 0", "id") is the common case."""
+    n = len(values)
+    if n < MIN_ID_ROWS or not present.all() or values.nunique() != n:
+        return False
+    numbers = values.to_numpy(dtype=float)
+    if not np.all(np.isfinite(numbers)) or not np.all(numbers == np.round(numbers)):
+        return False
+    return bool(numbers.max() - numbers.min() + 1 <= ID_SPAN * n)
+
+
 def infer_role(column: pd.Series) -> Column:
     """The role of one raw column, from its (training) values; nothing fitted yet."""
     name = str(column.name)
@@ -62,6 +81,8 @@ def infer_role(column: pd.Series) -> Column:
     if distinct == 1 and present.all():
         return Column(name, "dropped", reason="constant")
     if _is_number(column):
+        if _is_row_number(values, present):
+            return Column(name, "dropped", reason="ID-like: distinct whole numbers, a row count")
         return Column(name, "numeric")
     text = text_cells(values)[0]
     if _all_dates(text):

@@ -46,6 +46,29 @@ def test_roles_are_inferred_from_the_columns() -> None:
     ]  # fmt: skip
 
 
+def test_a_numeric_row_number_is_dropped_but_distinct_quantities_are_kept() -> None:
+    rng = np.random.default_rng(1)
+    n = 200
+    rows = rng.permutation(n)[: int(0.6 * n)]  # a job's training rows: a random share
+    frame = pd.DataFrame(
+        {
+            "rownames": np.arange(1, n + 1)[rows],  # an exported index, with gaps
+            "income": rng.choice(np.arange(10_000, 200_000), size=n, replace=False)[rows],
+            "length": rng.normal(size=n)[rows],  # distinct, not whole numbers
+            "count": rng.integers(0, 5, size=n)[rows],  # whole numbers, not distinct
+        }
+    )
+    roles = {c.name: (c.role, c.reason) for c in fit_preprocessing(frame).columns}
+    assert roles == {
+        "rownames": ("dropped", "ID-like: distinct whole numbers, a row count"),
+        "income": ("numeric", None),
+        "length": ("numeric", None),
+        "count": ("numeric", None),
+    }
+    few = pd.DataFrame({"n": [3, 1, 2, 5, 4]})  # too few rows to tell
+    assert fit_preprocessing(few).columns[0].role == "numeric"
+
+
 def test_numbers_match_scikit_learns_imputer_with_indicator() -> None:
     train, rows = _frame(60, seed=0), _frame(30, seed=1)
     pre = fit_preprocessing(train)
