@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from api.config import Settings
 from api.errors import ApiError
 from nas import store as db
-from nas.data import DataError, check_refusals, from_npz, split_rows
+from nas.data import DataError, check_drop, check_refusals, from_npz, split_rows
 from nas.spec import JobSpec
 
 
@@ -44,6 +44,10 @@ def check_limits(spec: JobSpec, settings: Settings, session: Session) -> None:
             check_refusals(data, ds.categorical, ds.missing, "set dataset.{option}: auto")
         except DataError as exc:
             raise _refuse("dataset", f"data set {ds.id}: {exc}") from None
+        try:
+            check_drop(data.features, ds.drop)
+        except DataError as exc:
+            raise _refuse("dataset.drop", f"data set {ds.id}: {exc}") from None
         try:
             split_rows(data.y, data.task, spec.seed, ds.test_fraction, ds.val_fraction)
         except ValueError as exc:

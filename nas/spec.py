@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -51,6 +51,11 @@ class DataSpec(_Spec):
     )
     test_fraction: float = Field(0.2, ge=0.0, lt=0.5, description="0: no test rows")
     val_fraction: float = Field(0.2, gt=0.0, lt=0.5)
+    drop: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        [],
+        max_length=1000,
+        description="columns of a CSV or stored data set to leave out (an ID the roles miss)",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
@@ -64,6 +69,8 @@ class DataSpec(_Spec):
             raise ValueError(f"name must be one of {allowed}; got {self.name!r}")
         if self.csv is not None and not self.target:
             raise ValueError("a csv data set needs its target column named (target)")
+        if self.drop and self.name is not None:
+            raise ValueError("drop applies to a CSV or a stored data set, not a built-in one")
         return self
 
     @property

@@ -19,3 +19,11 @@ def test_a_stored_data_set_by_id() -> None:
 def test_exactly_one_source(raw: dict) -> None:
     with pytest.raises(ValidationError):
         DataSpec.model_validate(raw)
+
+
+def test_drop_names_columns_of_a_csv_or_stored_data_set_only() -> None:
+    assert DataSpec.model_validate({"id": 3, "drop": ["customer"]}).drop == ["customer"]
+    with pytest.raises(ValidationError, match="drop applies to a CSV or a stored data set"):
+        DataSpec.model_validate({"name": "iris", "drop": ["sepal length (cm)"]})
+    with pytest.raises(ValidationError, match="drop.0"):
+        DataSpec.model_validate({"id": 3, "drop": [""]})

@@ -250,6 +250,23 @@ def test_refused_options_on_a_stored_data_set_refuse_the_job(client: httpx.Clien
     assert "missing value in column 'bill_length_mm', row 7" in r.json()["message"]
 
 
+def test_columns_named_in_drop_are_left_out_and_still_accepted_when_predicting(
+    client: httpx.Client,
+) -> None:
+    dataset_id = _upload(client)["id"]
+    r = client.post("/jobs", json={"dataset": {"id": dataset_id, "drop": ["year", "nope"]}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "dataset.drop"
+    assert "'nope' is not a feature column" in r.json()["message"]
+    job = _search(client, dataset_id, drop=["year", "mass_g"])
+    meta = client.get(f"/jobs/{job['id']}/model/meta").json()
+    roles = {c["name"]: c for c in meta["preprocessing"]["columns"]}
+    assert roles["year"]["role"] == roles["mass_g"]["role"] == "dropped"
+    assert not any(n.startswith(("year", "mass_g")) for n in meta["feature_names"])
+    rows = _raw_rows()[:3]  # the dropped columns still in them, as in the CSV
+    answer = client.post(f"/jobs/{job['id']}/predict", json={"rows": rows})
+    assert answer.status_code == 200 and len(answer.json()["predictions"]) == 3
+
+
 def test_without_test_rows_the_search_splits_every_row_in_two(tmp_path: Path) -> None:
     csv = tmp_path / "penguins.csv"
     csv.write_bytes(penguins_csv())

@@ -3,7 +3,7 @@ rows, and the preprocessing fitted on its training rows that travels with the mo
 
 from nas.data.builtin import BUILTINS, SYNTHETIC, SYNTHETIC_ROWS, load_builtin, synthetic
 from nas.data.dataset import DataError, Dataset, Split, from_npz, split, split_rows, to_npz
-from nas.data.preprocess import Prepared, check_refusals, fit_preprocessing, prepare
+from nas.data.preprocess import Prepared, check_drop, check_refusals, fit_preprocessing, prepare
 from nas.data.reader import load_csv, read_csv, read_rows
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Dataset",
     "Prepared",
     "Split",
+    "check_drop",
     "check_refusals",
     "fit_preprocessing",
     "from_npz",

@@ -21,6 +21,7 @@ rare levels alike), not tuned on a benchmark.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,11 +95,20 @@ def infer_role(column: pd.Series) -> Column:
     return Column(name, "categorical")
 
 
-def fit_preprocessing(features: pd.DataFrame, target: str | None = None) -> Preprocessing:
-    """Roles and fitted state from these rows (a job's training rows)."""
+def fit_preprocessing(
+    features: pd.DataFrame, target: str | None = None, drop: Sequence[str] = ()
+) -> Preprocessing:
+    """Roles and fitted state from these rows (a job's training rows); the columns named
+    in `drop` are left out (and still accepted, then ignored, in rows to predict)."""
     from sklearn.impute import SimpleImputer
 
-    columns = [infer_role(features[name]) for name in features.columns]
+    check_drop(features, drop)
+    columns = [
+        Column(str(name), "dropped", reason="named in dataset.drop")
+        if name in drop
+        else infer_role(features[name])
+        for name in features.columns
+    ]
     numbered = [c for c in columns if c.role in ("numeric", "boolean", "date")]
     fitted: dict[str, Column] = {}
     if numbered:
@@ -112,6 +122,15 @@ def fit_preprocessing(features: pd.DataFrame, target: str | None = None) -> Prep
         if c.role == "categorical":
             fitted[c.name] = _fit_levels(c.name, features[c.name])
     return Preprocessing(tuple(fitted.get(c.name, c) for c in columns), target)
+
+
+def check_drop(features: pd.DataFrame, drop: Sequence[str]) -> None:
+    """DataError naming the first column in `drop` that the data set does not have."""
+    known = [str(c) for c in features.columns]
+    for name in drop:
+        if name not in known:
+            some = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+            raise DataError(f"drop: {name!r} is not a feature column (columns: {some})")
 
 
 def _fit_levels(name: str, column: pd.Series) -> Column:
@@ -141,12 +160,17 @@ class Prepared:
 
 
 def prepare(
-    data: Dataset, seed: int, test_fraction: float = 0.2, val_fraction: float = 0.2
+    data: Dataset,
+    seed: int,
+    test_fraction: float = 0.2,
+    val_fraction: float = 0.2,
+    drop: Sequence[str] = (),
 ) -> Prepared:
-    """Split the rows by seed, fit the preprocessing on the training rows only, and
-    transform every row with it."""
+    """Split the rows by seed, fit the preprocessing on the training rows only (leaving
+    out the columns in `drop`), and transform every row with it."""
+    check_drop(data.features, drop)
     train, val, test = split_rows(data.y, data.task, seed, test_fraction, val_fraction)
-    preprocessing = fit_preprocessing(data.features.iloc[train], data.target)
+    preprocessing = fit_preprocessing(data.features.iloc[train], data.target, drop)
     try:
         X = preprocessing.transform(data.features)
     except InputError as exc:  # e.g. a date column with text only in validation rows

@@ -60,7 +60,7 @@ def load_problem(spec: JobSpec, store: db.Store | None = None) -> Problem:
         if ds.name is not None:  # numbers without gaps: no preprocessing of their own
             parts = split(data, spec.seed, ds.test_fraction, ds.val_fraction)
         else:
-            prepared = prepare(data, spec.seed, ds.test_fraction, ds.val_fraction)
+            prepared = prepare(data, spec.seed, ds.test_fraction, ds.val_fraction, ds.drop)
             parts, preprocessing = prepared.split, prepared.preprocessing
     except DataError:
         raise

@@ -69,6 +69,15 @@ def test_a_numeric_row_number_is_dropped_but_distinct_quantities_are_kept() -> N
     assert fit_preprocessing(few).columns[0].role == "numeric"
 
 
+def test_drop_leaves_named_columns_out_and_refuses_unknown_ones() -> None:
+    pre = fit_preprocessing(_frame(), target="species", drop=["bill", "day"])
+    roles = {c.name: (c.role, c.reason) for c in pre.columns}
+    assert roles["bill"] == roles["day"] == ("dropped", "named in dataset.drop")
+    assert roles["island"] == ("categorical", None)
+    with pytest.raises(DataError, match=r"drop: 'bil' is not a feature column \(columns: id, "):
+        fit_preprocessing(_frame(), target="species", drop=["bil"])
+
+
 def test_numbers_match_scikit_learns_imputer_with_indicator() -> None:
     train, rows = _frame(60, seed=0), _frame(30, seed=1)
     pre = fit_preprocessing(train)
