@@ -300,3 +300,15 @@ def test_nas_run_on_the_same_csv(tmp_path: Path, capsys: pytest.CaptureFixture[s
         "nas: error: dataset: missing value in column 'bill_length_mm', row 7; "
         "set dataset.missing: auto to impute it"
     ]
+
+
+def test_nas_run_refuses_an_unknown_drop_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = tmp_path / "penguins.csv"
+    csv.write_bytes(penguins_csv())
+    spec = tmp_path / "penguins.yaml"
+    spec.write_text(f"dataset: {{csv: {csv}, target: species, drop: [yeer]}}\n")
+    assert main(["run", str(spec), "--db", f"sqlite:///{tmp_path / 'nas.db'}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "drop: 'yeer' is not a feature column" in err
