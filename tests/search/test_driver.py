@@ -1,5 +1,7 @@
 """The search driver end to end on the local executor, with a real SQLite store."""
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
@@ -127,27 +129,30 @@ class _Crash(BaseException):
     """Stands in for the process dying: not an Exception, so nothing cleans up."""
 
 
+def _crash_and_hand_over(store, spec, after_trials: int) -> int:
+    """Runner "first" dies after `after_trials` trials; its job is reaped and claimed by
+    runner "second". Returns the job's id."""
+
+    def crash(p):
+        if p.trials_done == after_trials:
+            raise _Crash
+
+    with pytest.raises(_Crash):
+        _run(store, spec, runner="first", progress=crash)
+    with store.session() as s:
+        job_id = db.list_jobs(s)[0].id
+        db.reap_stale(s, older_than=timedelta(seconds=-1))
+        assert db.claim_job(s, runner="second", job_id=job_id) is not None
+    return job_id
+
+
 def test_a_crashed_run_resumes_without_duplicates_or_gaps(store):
     spec = _spec(
         budget={"trials": 7},
         searcher="evolution",
         searcher_options={"population": 4, "sample_size": 2},
     )
-    seen = []
-
-    def crash_after_three(p):
-        seen.append(p.trials_done)
-        if p.trials_done == 3:
-            raise _Crash
-
-    with pytest.raises(_Crash):
-        _run(store, spec, runner="first", progress=crash_after_three)
-    with store.session() as s:
-        job_id = db.list_jobs(s)[0].id
-        from datetime import timedelta
-
-        db.reap_stale(s, older_than=timedelta(seconds=-1))
-        assert db.claim_job(s, runner="second", job_id=job_id) is not None
+    job_id = _crash_and_hand_over(store, spec, after_trials=3)
     assert SearchDriver(spec, store, job_id, runner="second").run() == "finished"
     trials = _trials(store, job_id)
     assert [t.number for t in trials] == list(range(7))
@@ -257,19 +262,8 @@ def test_a_trial_written_after_the_job_was_taken_over_does_not_break_the_resume(
     # runner "first" loses its lease; before it notices, it writes one more trial whose
     # ask never reached the saved searcher state. The new owner resumes and finishes.
     spec = _spec(budget={"trials": 6})
-
-    def crash_after_two(p):
-        if p.trials_done == 2:
-            raise _Crash
-
-    with pytest.raises(_Crash):
-        _run(store, spec, runner="first", progress=crash_after_two)
+    job_id = _crash_and_hand_over(store, spec, after_trials=2)
     with store.session() as s:
-        job_id = db.list_jobs(s)[0].id
-        from datetime import timedelta
-
-        db.reap_stale(s, older_than=timedelta(seconds=-1))
-        assert db.claim_job(s, runner="second", job_id=job_id) is not None
         stray = {**_trials(store, job_id)[0].params, "widths": [5]}
         assert not db.save_searcher_state(s, job_id, {}, runner="first")  # lands nowhere
         late = db.start_trial(s, job_id, params=stray, worker="first", seed=1, n_params=10)
