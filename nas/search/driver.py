@@ -441,10 +441,8 @@ class SearchDriver:
             # only the candidates the saved searcher still awaits are told: a trial a runner
             # wrote after it lost the job (its state saves no longer landed) is kept, but the
             # searcher never asked for it in the state it resumes from
-            pending = {
-                Candidate.model_validate(p).key()
-                for p in state.get("searcher", {}).get("pending", [])
-            }
+            saved = state.get("searcher", {}).get("pending", [])
+            pending = {c.key(): c for c in map(Candidate.model_validate, saved)}
             trials = db.list_trials(s, self.job_id)
             costs = db.epochs_cost(s, self.job_id)
             self.books.spent += db.proxies_cost(s, self.job_id)
@@ -466,23 +464,21 @@ class SearchDriver:
                         self.best = t.val_metric
                 if t.status in ("pruned", "diverged"):
                     self.books.saved += self.max_epochs - len(curve)
-                if (
-                    t.number not in self.books.told
-                    and Candidate.model_validate(t.params).key() in pending
-                ):  # ended, but the run died before telling
+                candidate = Candidate.model_validate(t.params)
+                if t.number not in self.books.told and candidate.key() in pending:
+                    # ended, but the run died before telling
                     value = _finite(t.val_metric) if t.status in ("finished", "pruned") else None
                     self._tell(
                         t.number,
-                        Candidate.model_validate(t.params),
+                        candidate,
                         t.status,
                         value,
                         int(t.n_params or 0),
                         curve,
                     )
         started = {Candidate.model_validate(t.params).key() for t in trials}
-        for params in state.get("searcher", {}).get("pending", []):
-            lost = Candidate.model_validate(params)
-            if lost.key() not in started:  # asked, then the run died before its trial began
+        for key, lost in pending.items():
+            if key not in started:  # asked, then the run died before its trial began
                 with self.timings.part(SEARCHER):
                     self.searcher.tell(lost, Observation(lost, "failed", None, 0, 0))
 
