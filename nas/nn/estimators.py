@@ -28,7 +28,7 @@ from nas.nn.init import DEFAULT_INIT, INITS
 from nas.nn.losses import LOSSES, check_pairing
 from nas.nn.network import Network
 from nas.nn.optimizers import OPTIMIZERS
-from nas.nn.scaling import SCALINGS, Scaler
+from nas.nn.scaling import SCALINGS, TARGET_SCALINGS, Scaler
 from nas.nn.training import train
 
 # how scikit-learn's validate_data checks X for every estimator here: finite, 2-D, at least
@@ -60,6 +60,7 @@ class _BaseMLP(BaseEstimator):
         init: str = "auto",
         init_scale: float = 0.1,
         scaling: str | None = "standard",
+        label_smoothing: float = 0.0,
         max_iter: int = 200,
         tol: float = 1e-4,
         n_iter_no_change: int = 10,
@@ -88,6 +89,7 @@ class _BaseMLP(BaseEstimator):
         self.init = init
         self.init_scale = init_scale
         self.scaling = scaling
+        self.label_smoothing = label_smoothing
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -125,6 +127,9 @@ class _BaseMLP(BaseEstimator):
         check.check_range("tol", self.tol, 0, math.inf)
         check.check_range("n_iter_no_change", self.n_iter_no_change, 1, math.inf)
         check.check_range("target_loss", self.target_loss, 0, math.inf)
+        check.check_range("label_smoothing", self.label_smoothing, 0, 1, high_open=True)
+        if self.label_smoothing and not isinstance(self, ClassifierMixin):
+            raise ValueError("label_smoothing is for classifiers; a regressor takes 0")
         check.check_range(
             "validation_fraction", self.validation_fraction, 0, 1, low_open=True, high_open=True
         )
@@ -378,18 +383,31 @@ class _BaseMLP(BaseEstimator):
         Xv = Yv = None
         if X_val is not None:
             Xv, yv = self._check_Xy(X_val, y_val, reset=False)
-            Xv, Yv = self._inputs(Xv), self._encode_targets(yv, first=False)
-        data = Data(self._inputs(X), self._encode_targets(y, first=False), Xv, Yv)
+            Xv, Yv = self._inputs(Xv), self._smoothed(self._encode_targets(yv, first=False))
+        Y = self._smoothed(self._encode_targets(y, first=False))
+        data = Data(self._inputs(X), Y, Xv, Yv)
         if memo is not None:
             memo[key] = data
         return data
 
     def _data_key(self) -> tuple[Any, ...]:
-        """What _data's result depends on besides the data: the scalers, dtype, classes."""
+        """What _data's result depends on besides the data: the scalers, dtype, classes,
+        label smoothing."""
         fitted = [self._scaler, getattr(self, "_y_scaler", None)]
-        parts = [(s.offset.tobytes(), s.factor.tobytes()) if s else None for s in fitted]
+        parts = [s.key() if s else None for s in fitted]
         classes = getattr(self, "classes_", None)
-        return (type(self), self._dt.str, *parts, None if classes is None else tuple(classes))
+        classes = None if classes is None else tuple(classes)
+        return (type(self), self._dt.str, *parts, classes, float(self.label_smoothing))
+
+    def _smoothed(self, Y: np.ndarray) -> np.ndarray:
+        """Targets with label smoothing eps (Szegedy et al. 2016): (1 - eps) y + eps / K over
+        K classes (K = 2 for one logistic unit), so the log loss stops pushing outputs to 0
+        or 1 once they are confident; the arg max, and so accuracy, is unchanged."""
+        eps = float(self.label_smoothing)
+        if not eps:
+            return Y
+        classes = max(Y.shape[1], 2)
+        return (Y * (1 - eps) + eps / classes).astype(Y.dtype, copy=False)
 
     # -- fitted state -------------------------------------------------------------------
 
@@ -549,7 +567,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """A multi-layer perceptron regressor with a linear (identity) output layer.
 
     target_scaling='standard' (the default) trains on standardized targets and maps
-    predictions back, so that Adam's small steps reach targets of any magnitude; with
+    predictions back, so that Adam's small steps reach targets of any magnitude; 'log'
+    standardizes sign(y) log(1 + |y|) instead, for skewed targets such as prices; with
     target_scaling=None the network fits y exactly as given (and loss_curve_ is in y's
     units).
 
@@ -579,6 +598,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         init: str = "auto",
         init_scale: float = 0.1,
         scaling: str | None = "standard",
+        label_smoothing: float = 0.0,
         max_iter: int = 200,
         tol: float = 1e-4,
         n_iter_no_change: int = 10,
@@ -609,6 +629,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             init=init,
             init_scale=init_scale,
             scaling=scaling,
+            label_smoothing=label_smoothing,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
@@ -634,10 +655,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         if first:
-            check.check_choice("target_scaling", self.target_scaling, ("standard", None))
+            check.check_choice("target_scaling", self.target_scaling, TARGET_SCALINGS)
             self._n_targets = y2.shape[1]
             self._y_is_1d = np.ndim(y) == 1
-            self._y_scaler = Scaler.fit(y2, "standard") if self.target_scaling else None
+            kind = self.target_scaling
+            self._y_scaler = Scaler.fit(y2, kind) if kind else None
             return np.empty(0)
         if self._y_scaler is not None:
             return self._y_scaler.transform(y2, np.dtype(self.dtype))

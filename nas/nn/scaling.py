@@ -1,15 +1,35 @@
-"""Input scaling, fitted on training data only: x' = (x - offset) * factor.
+"""Input and target scaling, fitted on training data only.
 
     minmax    the lecture's: each feature's training range mapped onto [-1, 1]
     standard  zero mean and unit variance per feature
+    robust    (x - median) / IQR, then the smooth clip x / sqrt(1 + (x / 3)^2), which keeps
+              the order of values but bounds outliers within +-3 (RealMLP's input map,
+              Holzmueller et al. 2024): a long tail no longer pins a unit's input
+    quantile  each feature through its training quantiles onto the normal distribution
+              (scikit-learn's QuantileTransformer(output_distribution='normal')): any
+              skew or spread becomes a standard normal. Only features with more than
+              two values: a one-hot or missing-indicator column would map its 0 and 1
+              onto the normal's cut tails (+-5.2), so those are standardized instead
 
-A feature that is constant in training keeps factor 1 (it maps to 0 there), so an
-unseen value at prediction time is never divided by zero.
+and for a regressor's targets, besides standard:
+
+    log       sign(y) log(1 + |y|), then standard: a skewed positive target (prices,
+              wages, counts) trained on a scale where its errors are relative
+
+Every map is x' = (g(x) - offset) * factor, then the smooth clip for robust; g is the
+identity, the quantile map or the log. A feature that is constant in training keeps factor
+1 (it maps to 0 there), so an unseen value at prediction time is never divided by zero.
+
+Why the quantile map is applied here and not by scikit-learn's object: a saved model is
+arrays and JSON, never a pickle (nas.nn.serialize), so the map must be rebuilt from its
+quantiles alone. The quantiles are scikit-learn's own (its fit); the transform repeats its
+interpolation, ties and bounds, and a test holds the two equal.
 
 Sparse X (SciPy) is scaled without centering (offset 0), so that it stays sparse: minmax
 divides each feature by its largest magnitude (scikit-learn's MaxAbsScaler: onto [-1, 1]),
-standard by its standard deviation (StandardScaler(with_mean=False)). A scaler fitted with
-centering (on dense X) densifies a sparse X it transforms.
+standard by its standard deviation (StandardScaler(with_mean=False)); robust and quantile
+are not linear maps and densify it. A scaler fitted with centering (on dense X) densifies a
+sparse X it transforms.
 """
 
 from __future__ import annotations
@@ -18,31 +38,64 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import ndtri
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
-SCALINGS = ("minmax", "standard", None)
+SCALINGS = ("minmax", "standard", "robust", "quantile", None)
+TARGET_SCALINGS = ("standard", "log", None)
+CLIP = 3.0  # the smooth clip's knee: |x| well below it passes nearly unchanged
+N_QUANTILES = 1000  # QuantileTransformer's default
+_BOUND = 1e-7  # QuantileTransformer's BOUNDS_THRESHOLD: the normal's tails are cut there
 
 
 class Scaler:
-    """An affine per-feature map with the arrays offset and factor."""
+    """x' = (g(x) - offset) * factor per feature, with g and a smooth clip by kind."""
 
-    def __init__(self, offset: np.ndarray, factor: np.ndarray) -> None:
+    def __init__(
+        self,
+        offset: np.ndarray,
+        factor: np.ndarray,
+        *,
+        quantiles: np.ndarray | None = None,
+        clip: bool = False,
+        log: bool = False,
+    ) -> None:
         self.offset = offset
         self.factor = factor
+        self.quantiles = quantiles  # (n_quantiles, features) for the quantile map
+        self.clip = clip
+        self.log = log
 
     @classmethod
-    def fit(cls, X: np.ndarray, kind: str) -> Scaler:
-        if sp.issparse(X):
+    def fit(cls, X: Any, kind: str) -> Scaler:
+        if kind in ("robust", "quantile"):
+            X = X.toarray() if sp.issparse(X) else X
+        elif sp.issparse(X):
             return cls._fit_sparse(X, kind)
         X64 = np.asarray(X, dtype=np.float64)
         if kind == "minmax":
             lo, hi = X64.min(axis=0), X64.max(axis=0)
-            offset, spread = (lo + hi) / 2, (hi - lo) / 2
-        elif kind == "standard":
-            offset, spread = X64.mean(axis=0), X64.std(axis=0)
-        else:
-            raise ValueError(f"scaling must be 'minmax', 'standard' or None; got {kind!r}")
-        return cls(offset, _reciprocal(spread))
+            return cls((lo + hi) / 2, _reciprocal((hi - lo) / 2))
+        if kind == "standard":
+            return cls(X64.mean(axis=0), _reciprocal(X64.std(axis=0)))
+        if kind == "log":
+            Y = _symlog(X64)
+            return cls(Y.mean(axis=0), _reciprocal(Y.std(axis=0)), log=True)
+        if kind == "robust":
+            lo, mid, hi = np.percentile(X64, [25, 50, 75], axis=0)
+            spread = hi - lo
+            half_range = (X64.max(axis=0) - X64.min(axis=0)) / 2
+            spread = np.where(spread > 0, spread, half_range)  # a feature mostly one value
+            return cls(mid, _reciprocal(spread), clip=True)
+        if kind == "quantile":
+            quantiles = _quantiles(X64)
+            binary = np.array([np.unique(X64[:, j]).size <= 2 for j in range(X64.shape[1])])
+            quantiles[:, binary] = np.nan  # marks a feature the map leaves to offset, factor
+            offset, factor = np.zeros(X64.shape[1]), np.ones(X64.shape[1])
+            offset[binary] = X64[:, binary].mean(axis=0)
+            factor[binary] = _reciprocal(X64[:, binary].std(axis=0))
+            return cls(offset, factor, quantiles=quantiles)
+        raise ValueError(f"scaling must be one of {SCALINGS}; got {kind!r}")
 
     @classmethod
     def _fit_sparse(cls, X: sp.sparray | sp.spmatrix, kind: str) -> Scaler:
@@ -53,24 +106,67 @@ class Scaler:
         elif kind == "standard":
             spread = np.sqrt(mean_variance_axis(X64, axis=0)[1])
         else:
-            raise ValueError(f"scaling must be 'minmax', 'standard' or None; got {kind!r}")
+            raise ValueError(f"scaling must be one of {SCALINGS}; got {kind!r}")
         return cls(np.zeros_like(spread), _reciprocal(spread))
+
+    @property
+    def linear(self) -> bool:
+        """Whether the map is affine (the only kind a sparse X keeps sparse through)."""
+        return self.quantiles is None and not self.clip and not self.log
 
     def transform(self, X: Any, dtype: np.dtype) -> Any:
         """X scaled, in dtype: an ndarray, or a CSR array for a sparse X (unless fitted with
-        centering)."""
+        centering or not affine)."""
         if sp.issparse(X):
-            if not self.offset.any():
+            if self.linear and not self.offset.any():
                 scaled = sp.csr_array(X, dtype=np.float64, copy=True)
                 scaled.data *= self.factor[scaled.indices]
                 return scaled.astype(dtype, copy=False)
-            X = X.toarray()  # fitted with centering: the centered X is dense
-        out = np.asarray(X, dtype=np.float64) - self.offset
+            X = X.toarray()  # centered or not affine: the result is dense
+        out = np.array(X, dtype=np.float64)
+        if self.log:
+            out = _symlog(out)
+        if self.quantiles is not None:
+            out = _to_normal(out, self.quantiles)
+        out -= self.offset
         out *= self.factor
+        if self.clip:
+            out /= np.sqrt(1 + (out / CLIP) ** 2)
         return out.astype(dtype, copy=False)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(X, dtype=np.float64) / self.factor + self.offset
+        """The map undone (for targets: standard and log)."""
+        if self.quantiles is not None or self.clip:
+            raise ValueError("robust and quantile scaling are for inputs: not inverted")
+        out = np.asarray(X, dtype=np.float64) / self.factor + self.offset
+        return np.sign(out) * np.expm1(np.abs(out)) if self.log else out
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The fitted map as named arrays (nas.nn.serialize saves them, never a pickle)."""
+        out = {f"{prefix}_offset": self.offset, f"{prefix}_factor": self.factor}
+        if self.quantiles is not None:
+            out[f"{prefix}_quantiles"] = self.quantiles
+        if self.clip or self.log:
+            out[f"{prefix}_flags"] = np.array([self.clip, self.log])
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> Scaler | None:
+        if f"{prefix}_offset" not in arrays:
+            return None
+        clip, log = (bool(f) for f in arrays.get(f"{prefix}_flags", (False, False)))
+        return cls(
+            arrays[f"{prefix}_offset"],
+            arrays[f"{prefix}_factor"],
+            quantiles=arrays.get(f"{prefix}_quantiles"),
+            clip=clip,
+            log=log,
+        )
+
+    def key(self) -> tuple[bytes, ...]:
+        """Equal keys, equal maps (what a data cache may share scaled rows by)."""
+        parts = [self.offset.tobytes(), self.factor.tobytes(), bytes([self.clip, self.log])]
+        return (*parts, b"" if self.quantiles is None else self.quantiles.tobytes())
 
 
 def _reciprocal(spread: np.ndarray) -> np.ndarray:
@@ -78,3 +174,36 @@ def _reciprocal(spread: np.ndarray) -> np.ndarray:
     factor = np.ones_like(spread)
     np.divide(1.0, spread, out=factor, where=spread > 0)
     return factor
+
+
+def _symlog(X: np.ndarray) -> np.ndarray:
+    return np.sign(X) * np.log1p(np.abs(X))
+
+
+def _quantiles(X: np.ndarray) -> np.ndarray:
+    """scikit-learn's fitted quantiles (every row, at most N_QUANTILES of them)."""
+    from sklearn.preprocessing import QuantileTransformer
+
+    qt = QuantileTransformer(n_quantiles=min(N_QUANTILES, len(X)), subsample=None)
+    return np.asarray(qt.fit(X).quantiles_, dtype=np.float64)
+
+
+def _to_normal(X: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """QuantileTransformer's forward map, column by column: the mean of the interpolation
+    from below and from above (so tied quantiles map to their middle), the training
+    range's ends exactly onto 0 and 1, then the normal's inverse CDF, cut at 1e-7. A
+    feature whose quantiles are NaN passes unchanged."""
+    references = np.linspace(0, 1, len(quantiles))
+    out = X.copy()
+    low = ndtri(_BOUND - np.spacing(1))
+    for j in range(X.shape[1]):
+        q, x = quantiles[:, j], X[:, j]
+        if np.isnan(q[0]):
+            continue
+        up = np.interp(x, q, references)
+        down = np.interp(-x, -q[::-1], -references[::-1])
+        p = 0.5 * (up - down)
+        p[x >= q[-1]] = 1.0
+        p[x <= q[0]] = 0.0
+        out[:, j] = np.clip(ndtri(p), low, -low)
+    return out

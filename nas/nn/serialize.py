@@ -66,7 +66,7 @@ def _arrays(model: _BaseMLP) -> dict[str, np.ndarray]:
         arrays[f"running_mean_{i}"], arrays[f"running_var_{i}"] = m[0], v[0]
     for prefix, scaler in (("x", model._scaler), ("y", getattr(model, "_y_scaler", None))):
         if scaler is not None:
-            arrays[f"{prefix}_offset"], arrays[f"{prefix}_factor"] = scaler.offset, scaler.factor
+            arrays |= scaler.arrays(prefix)
     classes = getattr(model, "classes_", None)
     if classes is not None:
         arrays["classes"] = classes if classes.dtype != object else classes.astype(str)
@@ -154,12 +154,10 @@ def _estimator(arrays: dict[str, np.ndarray]) -> _BaseMLP:
     else:
         model._n_targets = sizes[-1]
         model._y_is_1d = meta["y_is_1d"]
-        model._y_scaler = (
-            Scaler(arrays["y_offset"], arrays["y_factor"]) if "y_offset" in arrays else None
-        )
+        model._y_scaler = Scaler.from_arrays(arrays, "y")
     X_stub = np.zeros((2, meta["n_features_in"]))
     model._initialize(X_stub, tuple(sizes[1:-1]))
-    model._scaler = Scaler(arrays["x_offset"], arrays["x_factor"]) if "x_offset" in arrays else None
+    model._scaler = Scaler.from_arrays(arrays, "x")
     state = model._fitted()
     net = state.net
     net.set_flat(arrays["params"])
