@@ -7,6 +7,12 @@ from it. This holds exactly for every activation here:
     logistic  g' = a (1 - a)          tanh      g' = 1 - a^2
     relu      g' = [a > 0]            softplus  g' = logistic(in) = 1 - exp(-a)
     identity  g' = 1                  threshold g' = 0 (a step has no useful slope)
+    selu      g' = lambda [a > 0] + (a + lambda alpha) [a <= 0]
+
+GELU and Mish (the smooth ReLUs of modern tabular MLPs) are the exception: their slope is
+not a function of their output (g is not one-to-one below 0), so they exist only fused,
+g' computed from in on the way forward, and serve hidden layers only, where training
+always asks for both.
 
 Training asks for g and g' together (forward_prime), so that an activation whose slope is
 cheaper to find on the way forward computes both in one go: relu's [in > 0] is the very
@@ -40,6 +46,7 @@ class Activation:
     derivative: Kernel
     fused: Callable[[Array, Array, Array], None] | None = None
     learns: bool = True  # False: g' = 0 everywhere, so backpropagation cannot train it
+    hidden_only: bool = False  # True: g' needs in, so only the fused kernel gives it
 
     def forward_prime(self, z: Array, out: Array, prime: Array) -> None:
         if self.fused is not None:
@@ -107,6 +114,60 @@ def _softplus_prime(a: Array, out: Array) -> None:
     np.negative(out, out=out)  # 1 - exp(-a)
 
 
+# SELU's constants (Klambauer et al. 2017): the fixed point of mean 0 and variance 1
+SELU_LAMBDA, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772
+_GELU_C = 0.7978845608028654  # sqrt(2 / pi)
+_GELU_K = 0.044715  # Hendrycks & Gimpel's tanh form, as BERT and PyTorch's approximate='tanh'
+
+
+def _selu(z: Array, out: Array) -> None:
+    positive = z > 0
+    negative = np.expm1(np.minimum(z, 0))  # exp(in) - 1 below 0, never overflowing above
+    negative *= SELU_ALPHA
+    np.copyto(out, z)
+    np.copyto(out, negative, where=~positive)
+    out *= SELU_LAMBDA
+
+
+def _selu_prime(a: Array, out: Array) -> None:
+    np.add(a, SELU_LAMBDA * SELU_ALPHA, out=out)  # lambda alpha e^in, from a
+    np.copyto(out, SELU_LAMBDA, where=a > 0)
+
+
+def _gelu_and_prime(z: Array, out: Array, prime: Array) -> None:
+    # g = in Phi(in) ~ in (1 + tanh u) / 2, u = c (in + k in^3);
+    # g' = (1 + t) / 2 + in (1 - t^2) c (1 + 3 k in^2) / 2
+    z2 = z * z
+    t = np.tanh(_GELU_C * z * (1 + _GELU_K * z2))
+    np.multiply(z * (1 - t * t), _GELU_C * (1 + 3 * _GELU_K * z2), out=prime)
+    prime += 1 + t
+    prime *= 0.5
+    np.multiply(z, 1 + t, out=out)
+    out *= 0.5
+
+
+def _gelu(z: Array, out: Array) -> None:
+    _gelu_and_prime(z, out, np.empty_like(z))
+
+
+def _mish_and_prime(z: Array, out: Array, prime: Array) -> None:
+    # g = in tanh(softplus(in)) (Misra 2019); g' = t + in logistic(in) (1 - t^2)
+    t = np.tanh(np.logaddexp(0, z))
+    s = np.empty_like(z)
+    _logistic(z, s)
+    np.multiply(z * s, 1 - t * t, out=prime)
+    prime += t
+    np.multiply(z, t, out=out)
+
+
+def _mish(z: Array, out: Array) -> None:
+    _mish_and_prime(z, out, np.empty_like(z))
+
+
+def _from_input_only(a: Array, out: Array) -> None:
+    raise ValueError("this activation's slope needs its input: it serves hidden layers only")
+
+
 def _identity(z: Array, out: Array) -> None:
     if out is not z:
         np.copyto(out, z)
@@ -124,6 +185,9 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("tanh", _tanh, _tanh_prime),
         Activation("logistic", _logistic, _logistic_prime),
         Activation("softplus", _softplus, _softplus_prime),
+        Activation("gelu", _gelu, _from_input_only, _gelu_and_prime, hidden_only=True),
+        Activation("selu", _selu, _selu_prime),
+        Activation("mish", _mish, _from_input_only, _mish_and_prime, hidden_only=True),
         Activation("identity", _identity, _identity_prime),
         Activation("threshold", _threshold, _threshold_prime, learns=False),
     )

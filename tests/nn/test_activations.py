@@ -15,11 +15,34 @@ def test_forward_prime_equals_forward_then_derivative(name, dtype):
     act = ACTIVATIONS[name]
     a_ref, prime_ref = np.empty_like(z), np.empty_like(z)
     act.forward(z, a_ref)
-    act.derivative(a_ref, prime_ref)
     a, prime = z.copy(), np.empty_like(z)
     act.forward_prime(a, a, prime)  # in place, as a layer calls it
     np.testing.assert_array_equal(a, a_ref)
+    if act.hidden_only:  # its slope is not a function of a: the fused kernel's alone
+        with pytest.raises(ValueError, match="hidden layers only"):
+            act.derivative(a_ref, prime_ref)
+        return
+    act.derivative(a_ref, prime_ref)
     np.testing.assert_array_equal(prime, prime_ref)
+
+
+@pytest.mark.parametrize("name", ["gelu", "selu", "mish"])
+def test_modern_activations_match_pytorch(name):
+    torch = pytest.importorskip("torch")  # bench extra; finite differences always run
+    z = np.linspace(-8, 8, 4001)
+    z[2000] = 1e-9  # beside selu's kink, on its right
+    t = torch.tensor(z, requires_grad=True)
+    fn = {
+        "gelu": lambda x: torch.nn.functional.gelu(x, approximate="tanh"),
+        "selu": torch.selu,
+        "mish": torch.nn.functional.mish,
+    }[name]
+    out = fn(t)
+    out.sum().backward()
+    a, prime = z.copy(), np.empty_like(z)
+    ACTIVATIONS[name].forward_prime(a, a, prime)
+    np.testing.assert_allclose(a, out.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(prime, t.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(5, 2), (128, 10), (3, 40, 10), (7, 64)])
