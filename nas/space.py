@@ -27,7 +27,12 @@ else:  # the trainer's registries: an activation or optimizer added there is sea
     Activation = Literal[SEARCHABLE_ACTIVATIONS]
     Optimizer = Literal[tuple(OPTIMIZERS)]
 Shape = Literal["free", "funnel", "constant"]
-Scaling = Literal["standard", "minmax"]
+Scaling = Literal["standard", "minmax", "robust", "quantile"]
+TargetScaling = Literal["standard", "log"]
+# list-valued choices that become a searched parameter only when they hold more than one
+# value: a space that leaves them alone keeps the parameters, random streams and candidate
+# keys it had before they existed (in this order, each drawn after the others)
+OPTIONAL_CHOICES = ("scaling", "target_scaling", "label_smoothing")
 MAX_WIDTH = 4096
 MAX_LAYERS = 16
 
@@ -66,7 +71,20 @@ class SearchSpace(_Frozen):
     scaling: list[Scaling] = Field(
         ["standard"],
         min_length=1,
-        description="input scaling fitted on the training rows: standard, minmax ([-1, 1])",
+        description="input scaling fitted on the training rows: standard, minmax ([-1, 1]), "
+        "robust (median and IQR, smoothly clipped), quantile (onto a normal)",
+    )
+    target_scaling: list[TargetScaling] = Field(
+        ["standard"],
+        min_length=1,
+        description="regression targets: standard, or log (sign(y) log(1 + |y|), then "
+        "standard) for skewed ones; classification ignores it",
+    )
+    label_smoothing: list[float] = Field(
+        [0.0],
+        min_length=1,
+        description="classification: targets (1 - eps) y + eps / K, each eps in [0, 0.5]; "
+        "regression ignores it",
     )
     max_epochs: int = Field(50, ge=1, le=10_000, description="epochs a candidate may train")
 
@@ -88,6 +106,13 @@ class SearchSpace(_Frozen):
         if low > high:
             raise ValueError(f"{name}: low {low} is above high {high}")
         return v
+
+    @field_validator("label_smoothing")
+    @classmethod
+    def _smoothing(cls, v: list[float]) -> list[float]:
+        if any(not 0 <= e <= 0.5 for e in v):
+            raise ValueError(f"label_smoothing choices must lie within [0, 0.5]; got {v}")
+        return sorted(set(v))
 
     @field_validator("batch_size")
     @classmethod
@@ -116,15 +141,16 @@ class SearchSpace(_Frozen):
             optimizer=self.optimizer[int(rng.integers(len(self.optimizer)))],
             learning_rate=self._draw_log(rng, self.learning_rate),
             batch_size=self.batch_size[int(rng.integers(len(self.batch_size)))],
-            scaling=self._draw_scaling(rng),
+            **{name: self._draw_choice(name, rng) for name in OPTIONAL_CHOICES},
         )
 
-    def _draw_scaling(self, rng: np.random.Generator) -> str:
-        # no draw for a single choice: spaces from before scaling was searched keep their
+    def _draw_choice(self, name: str, rng: np.random.Generator) -> Any:
+        # no draw for a single choice: spaces from before the choice existed keep their
         # random streams, and so their candidates
-        if len(self.scaling) == 1:
-            return self.scaling[0]
-        return self.scaling[int(rng.integers(len(self.scaling)))]
+        choices = getattr(self, name)
+        if len(choices) == 1:
+            return choices[0]
+        return choices[int(rng.integers(len(choices)))]
 
     def centre(self) -> Candidate:
         """The space's middle, a sensible first network before anything is known (as
@@ -142,7 +168,7 @@ class SearchSpace(_Frozen):
             optimizer=self.optimizer[0],
             learning_rate=_geometric_middle(self.learning_rate),
             batch_size=self.batch_size[len(self.batch_size) // 2],
-            scaling=self.scaling[0],
+            **{name: getattr(self, name)[0] for name in OPTIONAL_CHOICES},
         )
 
     def _draw_width(self, rng: np.random.Generator) -> int:
@@ -173,7 +199,7 @@ class SearchSpace(_Frozen):
             and c.optimizer in self.optimizer
             and _within(c.learning_rate, self.learning_rate)
             and c.batch_size in self.batch_size
-            and c.scaling in self.scaling
+            and all(getattr(c, name) in getattr(self, name) for name in OPTIONAL_CHOICES)
         )
 
 
@@ -198,6 +224,8 @@ class Candidate(_Frozen):
     learning_rate: float = Field(1e-3, gt=0.0)
     batch_size: int = Field(128, ge=1)
     scaling: Scaling = "standard"
+    target_scaling: TargetScaling = "standard"  # regression only
+    label_smoothing: float = Field(0.0, ge=0.0, le=0.5)  # classification only
 
     @field_validator("widths")
     @classmethod
@@ -225,14 +253,21 @@ class Candidate(_Frozen):
     def key(self) -> str:
         """A stable hash of the choice: equal candidates share it in any process."""
         choice = self.model_dump(mode="json")
-        if choice["scaling"] == "standard":  # the default before scaling was searched:
-            del choice["scaling"]  # candidates stored then keep their keys
+        for name in OPTIONAL_CHOICES:  # at its default, as before it could be searched:
+            if choice[name] == Candidate.model_fields[name].default:
+                del choice[name]  # candidates stored then keep their keys
         canonical = json.dumps(choice, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
-    def estimator_params(self) -> dict[str, Any]:
-        """Keyword arguments for nas.nn.MLPClassifier / MLPRegressor."""
-        return {
+    def estimator_params(self, classification: bool = True) -> dict[str, Any]:
+        """Keyword arguments for nas.nn.MLPClassifier, or MLPRegressor: each task takes its
+        own of target_scaling and label_smoothing."""
+        task = (
+            {"label_smoothing": self.label_smoothing}
+            if classification
+            else {"target_scaling": self.target_scaling}
+        )
+        return task | {
             "hidden_layer_sizes": self.widths,
             "activation": self.activation,
             "dropout": self.dropout,

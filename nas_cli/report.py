@@ -57,6 +57,10 @@ def _architecture(trial: Trial) -> str:
         extras.append("bn")
     if p.get("scaling", "standard") != "standard":
         extras.append(p["scaling"])
+    if p.get("target_scaling", "standard") != "standard":
+        extras.append(f"y {p['target_scaling']}")
+    if p.get("label_smoothing"):
+        extras.append(f"smooth {p['label_smoothing']:g}")
     if p.get("dropout"):
         extras.append(f"drop {p['dropout']:.2f}")
     return f"{widths} {' '.join(extras)}"
@@ -76,10 +80,20 @@ def table(trials: Sequence[Trial], title: str) -> str:
     return "\n".join(lines)
 
 
-def refit_line(trials: Sequence[Trial], test_rows: bool = True) -> str | None:
+def refit_line(
+    trials: Sequence[Trial], test_rows: bool = True, meta: dict[str, Any] | None = None
+) -> str | None:
     """What the refit (spec.refit) gave, for the trial that has one; None without.
-    Without test rows (test_fraction 0) there is no test metric to tell a divergence by."""
+    Without test rows (test_fraction 0) there is no test metric to tell a divergence by.
+    meta: the job's model meta, when cross-validation chose another trial's network."""
     for t in trials:
+        number = (meta or {}).get("number", t.number)
+        if t.refit_epochs is not None and number != t.number:
+            return (
+                f"refit: trial {number} retrained on train + validation rows for "
+                f"{t.refit_epochs} epochs: test {_fmt(t.refit_test_metric)}; the saved best "
+                "model is the refit one"
+            )
         if t.refit_epochs is not None:
             if not test_rows:
                 return (
@@ -97,6 +111,25 @@ def refit_line(trials: Sequence[Trial], test_rows: bool = True) -> str | None:
                 f"{_fmt(t.test_metric)}); the saved best model is the refit one"
             )
     return None
+
+
+def selection_line(meta: dict[str, Any]) -> str | None:
+    """What the cross-validated choice (spec.selection) decided, from the job's model meta;
+    None when it did not run."""
+    sel = meta.get("selection")
+    if not sel:
+        return None
+    scores = ", ".join(f"#{c['number']} {_fmt(c['cv_metric'])}" for c in sel["scores"])
+    line = (
+        f"chosen by {sel['folds']}-fold cross-validation among the {len(sel['scores'])} best "
+        f"({scores}): trial {meta['number']}"
+    )
+    alone = meta.get("validation_choice")
+    if alone:
+        line += (
+            f"; the validation split's pick, #{alone['number']}, tests {_fmt(alone['test_metric'])}"
+        )
+    return line
 
 
 def ensemble_line(meta: dict[str, Any]) -> str | None:

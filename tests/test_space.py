@@ -74,8 +74,36 @@ def test_scaling_is_a_choice_the_space_can_offer():
     assert drawn == {"standard", "minmax"}
     assert {SearchSpace().sample(rng).scaling for _ in range(20)} == {"standard"}  # the default
     assert not SearchSpace().contains(Candidate(widths=(32,), scaling="minmax"))
-    with pytest.raises(ValidationError, match="minmax"):
-        SearchSpace(scaling=["robust"])
+    with pytest.raises(ValidationError, match="quantile"):
+        SearchSpace(scaling=["rank"])
+
+
+def test_target_scaling_and_label_smoothing_are_choices_each_task_takes_its_own():
+    space = SearchSpace(target_scaling=["standard", "log"], label_smoothing=[0.0, 0.1])
+    rng = np.random.default_rng(0)
+    drawn = [space.sample(rng) for _ in range(60)]
+    assert {c.target_scaling for c in drawn} == {"standard", "log"}
+    assert {c.label_smoothing for c in drawn} == {0.0, 0.1}
+    assert all(space.contains(c) for c in drawn)
+    c = Candidate(widths=(8,), target_scaling="log", label_smoothing=0.1)
+    assert c.estimator_params(classification=True)["label_smoothing"] == 0.1
+    assert "target_scaling" not in c.estimator_params(classification=True)
+    assert c.estimator_params(classification=False)["target_scaling"] == "log"
+    assert "label_smoothing" not in c.estimator_params(classification=False)
+    with pytest.raises(ValidationError, match=r"label_smoothing.*\[0, 0.5\]"):
+        SearchSpace(label_smoothing=[0.0, 0.7])
+    with pytest.raises(ValidationError, match="target_scaling"):
+        SearchSpace(target_scaling=["sqrt"])
+
+
+def test_a_default_space_draws_the_same_candidates_as_before_the_new_choices():
+    """Single-choice options draw nothing: old seeds give old candidates, with old keys."""
+    plain = SearchSpace()
+    rng_a, rng_b = np.random.default_rng(5), np.random.default_rng(5)
+    a = [plain.sample(rng_a) for _ in range(5)]
+    b = [SearchSpace(target_scaling=["log"], label_smoothing=[0.1]).sample(rng_b) for _ in range(5)]
+    assert [c.widths for c in a] == [c.widths for c in b]
+    assert [c.learning_rate for c in a] == [c.learning_rate for c in b]
 
 
 def test_a_candidates_scaling_reaches_the_trainer():
@@ -85,15 +113,17 @@ def test_a_candidates_scaling_reaches_the_trainer():
     assert model.scaling == "minmax"
 
 
-def test_standard_scaling_keeps_the_key_candidates_had_before_it_was_a_choice():
+def test_default_options_keep_the_key_candidates_had_before_they_were_choices():
     import hashlib
     import json
 
     c = Candidate(widths=(64, 32), activation="tanh")
-    before = {k: v for k, v in c.model_dump(mode="json").items() if k != "scaling"}
+    new = ("scaling", "target_scaling", "label_smoothing")
+    before = {k: v for k, v in c.model_dump(mode="json").items() if k not in new}
     canonical = json.dumps(before, sort_keys=True).encode()
     assert c.key() == hashlib.sha256(canonical).hexdigest()[:16]
-    assert c.model_copy(update={"scaling": "minmax"}).key() != c.key()
+    for change in ({"scaling": "minmax"}, {"target_scaling": "log"}, {"label_smoothing": 0.1}):
+        assert c.model_copy(update=change).key() != c.key()
 
 
 @pytest.mark.parametrize(

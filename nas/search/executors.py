@@ -105,14 +105,15 @@ class PopulationExecutor(LocalExecutor):
         return train_populations(asked, self._trials, self.backend)
 
 
-PopulationKey = tuple[int, int, str]
+PopulationKey = tuple[int, int, str, str, float]
 
 
 def population_key(task: TrialTask) -> PopulationKey:
-    """Trials with equal keys can train as one population: depth, batch size and the
-    input scaling (members see the same scaled rows)."""
+    """Trials with equal keys can train as one population: depth, batch size and what
+    shapes the rows (input and target scaling, label smoothing: members see the same
+    rows)."""
     c = task.candidate
-    return c.depth, c.batch_size, c.scaling
+    return c.depth, c.batch_size, c.scaling, c.target_scaling, c.label_smoothing
 
 
 def train_populations(

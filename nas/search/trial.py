@@ -70,7 +70,7 @@ def build_model(task: TrialTask, classification: bool) -> MLPClassifier | MLPReg
     """The estimator for a candidate; stopping is the driver's, so the trainer never stops."""
     cls = MLPClassifier if classification else MLPRegressor
     return cls(
-        **task.candidate.estimator_params(),
+        **task.candidate.estimator_params(classification),
         max_iter=1,
         tol=0.0,
         n_iter_no_change=10**9,

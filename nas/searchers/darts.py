@@ -26,7 +26,7 @@ from nas.searchers.base import Observation, Proposals
 from nas.searchers.choices import shaped, width_grid
 from nas.searchers.options import check_number
 from nas.searchers.supernet import Supernet
-from nas.space import Candidate, SearchSpace
+from nas.space import OPTIONAL_CHOICES, Candidate, SearchSpace
 
 MAX_SUPERNET_WIDTH = 1024
 SUPERNET_BATCH = 64
@@ -46,7 +46,7 @@ def middle_settings(space: SearchSpace) -> dict[str, Any]:
         "optimizer": "adam" if "adam" in space.optimizer else space.optimizer[0],
         "learning_rate": geometric(space.learning_rate),
         "batch_size": space.batch_size[len(space.batch_size) // 2],
-        "scaling": space.scaling[0],
+        **{name: getattr(space, name)[0] for name in OPTIONAL_CHOICES},
     }
 
 

@@ -27,6 +27,8 @@ SETTINGS = (
     "learning_rate",
     "batch_size",
     "scaling",
+    "target_scaling",
+    "label_smoothing",
 )
 
 

@@ -20,7 +20,7 @@ from optuna.distributions import (
 )
 from optuna.trial import Trial
 
-from nas.space import Candidate, SearchSpace
+from nas.space import OPTIONAL_CHOICES, Candidate, SearchSpace
 
 
 def setting_distributions(space: SearchSpace) -> dict[str, BaseDistribution]:
@@ -36,15 +36,18 @@ def setting_distributions(space: SearchSpace) -> dict[str, BaseDistribution]:
         "optimizer": CategoricalDistribution(space.optimizer),
         "learning_rate": FloatDistribution(*space.learning_rate, log=True),
         "batch_size": CategoricalDistribution(space.batch_size),
-    } | _scaling(space)
+    } | _optional_choices(space)
 
 
-def _scaling(space: SearchSpace) -> dict[str, BaseDistribution]:
-    """Scaling is a parameter only when there is a choice: a space without one keeps the
-    parameters (and so the samplers' streams) it had before scaling could be searched."""
-    if len(space.scaling) == 1:
-        return {}
-    return {"scaling": CategoricalDistribution(space.scaling)}
+def _optional_choices(space: SearchSpace) -> dict[str, BaseDistribution]:
+    """Scaling, target scaling and label smoothing are parameters only when there is a
+    choice: a space without one keeps the parameters (and so the samplers' streams) it had
+    before they could be searched."""
+    return {
+        name: CategoricalDistribution(getattr(space, name))
+        for name in OPTIONAL_CHOICES
+        if len(getattr(space, name)) > 1
+    }
 
 
 def width_distributions(space: SearchSpace, depth: int, shape: str) -> dict[str, BaseDistribution]:
@@ -56,7 +59,7 @@ def width_distributions(space: SearchSpace, depth: int, shape: str) -> dict[str,
 def distributions(space: SearchSpace, params: dict[str, Any]) -> dict[str, BaseDistribution]:
     """Every distribution of a trial with these parameters (to rebuild it with add_trial).
 
-    A trial saved before a parameter existed (scaling) gets no distribution for it.
+    A trial saved before a parameter existed (scaling, ...) gets no distribution for it.
     """
     widths = width_distributions(space, params["n_layers"], params["shape"])
     every = setting_distributions(space) | widths
@@ -102,7 +105,7 @@ def to_candidate(params: dict[str, Any], space: SearchSpace) -> Candidate:
         optimizer=params["optimizer"],
         learning_rate=_significant(params["learning_rate"]),
         batch_size=params["batch_size"],
-        scaling=params.get("scaling", space.scaling[0]),
+        **{name: params.get(name, getattr(space, name)[0]) for name in OPTIONAL_CHOICES},
     )
 
 

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nas.space import Candidate, SearchSpace
+from nas.space import OPTIONAL_CHOICES, Candidate, SearchSpace
 
 MODELS = ("forest", "mlp")
 NO_WEIGHT_DECAY = -8.0  # log10 lambda standing for "off"
@@ -39,7 +39,8 @@ def encode(candidate: Candidate, space: SearchSpace) -> list[float]:
     features = [float(candidate.depth), *widths, math.log2(sum(candidate.widths))]
     features += [float(candidate.activation == a) for a in space.activation[1:]]
     features += [float(candidate.optimizer == o) for o in space.optimizer[1:]]
-    features += [float(candidate.scaling == s) for s in space.scaling[1:]]
+    for name in OPTIONAL_CHOICES:
+        features += [float(getattr(candidate, name) == v) for v in getattr(space, name)[1:]]
     wd = candidate.weight_decay
     features += [
         candidate.dropout,

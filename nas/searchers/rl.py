@@ -25,7 +25,7 @@ import numpy as np
 from nas.searchers.base import MAX_DRAWS, Observation, Proposals
 from nas.searchers.choices import linear_grid, log_grid, shaped, width_grid
 from nas.searchers.options import check_number
-from nas.space import Candidate, SearchSpace
+from nas.space import OPTIONAL_CHOICES, Candidate, SearchSpace
 
 ADVANTAGE_CLIP = 3.0
 
@@ -44,6 +44,9 @@ def decisions(space: SearchSpace, bins: int) -> dict[str, list[Any]]:
     choices["learning_rate"] = log_grid(space.learning_rate, bins)
     choices["batch_size"] = list(space.batch_size)
     choices["scaling"] = list(space.scaling)
+    for name in OPTIONAL_CHOICES[1:]:  # decisions only when chosen among: older spaces'
+        if len(getattr(space, name)) > 1:  # controllers keep their streams
+            choices[name] = list(getattr(space, name))
     return choices
 
 
@@ -119,10 +122,9 @@ class ReinforceSearcher:
     def _candidate(self, actions: dict[str, int]) -> Candidate:
         pick = {name: self.choices[name][i] for name, i in actions.items()}
         widths = [pick.get(f"width_{i}", pick["width_0"]) for i in range(pick["depth"])]
-        return Candidate(
-            widths=shaped(widths, self.space),
-            **{name: pick[name] for name in Candidate.model_fields if name != "widths"},
-        )
+        fixed = {n: getattr(self.space, n)[0] for n in OPTIONAL_CHOICES if n not in pick}
+        settings = {n: pick[n] for n in Candidate.model_fields if n in pick and n != "widths"}
+        return Candidate(widths=shaped(widths, self.space), **settings, **fixed)
 
     def tell(self, candidate: Candidate, observation: Observation) -> None:
         self._proposals.settle(candidate)

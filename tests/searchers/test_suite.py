@@ -15,6 +15,12 @@ SPACES = {
     "rich": RICH,
     "funnel": SearchSpace(n_layers=(2, 5), shape=["funnel"], weight_decay=(0.0, 0.0)),
     "constant": SearchSpace(n_layers=(1, 3), shape=["constant"], batch_norm=[True]),
+    "options": SearchSpace(
+        activation=["relu", "selu", "gelu"],
+        scaling=["standard", "robust"],
+        target_scaling=["standard", "log"],
+        label_smoothing=[0.0, 0.1],
+    ),
 }
 
 
@@ -25,6 +31,14 @@ def test_candidates_stay_in_space_and_never_repeat(name: str, two: bool, space_n
     asked = run(build(name, two, space), 30)
     assert all(space.contains(c) for c in asked)
     assert len({c.key() for c in asked}) == len(asked)
+
+
+@pytest.mark.parametrize("name", ["random", "tpe", "nsga2", "evolution", "rl", "tpe+predictor"])
+def test_every_offered_option_is_proposed(name: str) -> None:
+    space = SPACES["options"]
+    asked = run(build(name, False, space), 30)
+    for option in ("scaling", "target_scaling", "label_smoothing"):
+        assert {getattr(c, option) for c in asked} == set(getattr(space, option)), option
 
 
 @pytest.mark.parametrize(("name", "two"), CASES)
