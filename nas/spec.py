@@ -159,6 +159,15 @@ class EnsembleSpec(_Spec):
     pool: int = Field(10, ge=1, le=100, description="best trials to choose from")
 
 
+class SelectionSpec(_Spec):
+    """The final choice among the `top` best trials by `folds`-fold cross-validation over
+    training + validation rows, when those are at most `max_rows` (search/selection.py)."""
+
+    top: int = Field(3, ge=2, le=20, description="best trials compared again")
+    folds: int = Field(5, ge=2, le=20, description="folds of training + validation rows")
+    max_rows: int = Field(2000, ge=1, le=1_000_000, description="above this, no cross-validation")
+
+
 class JobSpec(_Spec):
     name: str = Field("search", min_length=1, max_length=200)
     dataset: DataSpec
@@ -190,12 +199,17 @@ class JobSpec(_Spec):
         description="the job's model as a weighted ensemble of its best trials ({size, pool} "
         "or true); off by default: on the real-data suite it scored as the single best did",
     )
+    selection: SelectionSpec | None = Field(
+        None,
+        description="on small data, choose the model among the best trials by k-fold "
+        "cross-validation ({top, folds, max_rows} or true) instead of the one validation split",
+    )
     proxy: ProxySpec | None = None
     warm_start: WarmStartSpec | None = None
 
-    @field_validator("ensemble", mode="before")
+    @field_validator("ensemble", "selection", mode="before")
     @classmethod
-    def _ensemble_switch(cls, v: Any) -> Any:
+    def _switch(cls, v: Any) -> Any:
         if v is False:
             return None
         return {} if v is True else v

@@ -16,6 +16,7 @@ from nas_cli.report import (
     ProgressLine,
     ensemble_line,
     refit_line,
+    selection_line,
     summary_line,
     table,
     time_line,
@@ -126,8 +127,11 @@ def run_batch(
         )
         best = db.best_model(s, job_id)
         ensemble = ensemble_line(best[1].meta) if best else None
-        refit = refit_line(top[:1], test_rows=spec.dataset.test_fraction > 0)
+        meta = best[1].meta if best else None
+        refit = refit_line(top[:1], test_rows=spec.dataset.test_fraction > 0, meta=meta)
         if refit and not ensemble:
+            if meta and (chosen := selection_line(meta)):
+                print(chosen)
             print(refit)
         if ensemble:
             print(ensemble)

@@ -24,6 +24,7 @@ from nas.search.fidelity import Schedule, fraction_for, schedule
 from nas.search.problem import Problem, load_problem, local_executor
 from nas.search.proxy import PoolScreen
 from nas.search.refit import best_epoch, refit
+from nas.search.selection import Contender, applies, choose
 from nas.search.timing import REFIT, SEARCHER, STOPPING, STORE, TRAINING, TimeBooks
 from nas.search.trial import DIVERGED, FAILED, RungResult, TrialTask
 from nas.searchers import Observation, Searcher, SpaceExhaustedError, make_searcher
@@ -398,30 +399,61 @@ class SearchDriver:
     def _refit(self) -> None:
         """Train the chosen trial again on train + validation rows (spec.refit, search/refit.py).
 
-        The choice is the leaderboard's (validation metric), made before and without the
-        refit; a rerun after a crash refits again and overwrites the same record.
+        The choice is the leaderboard's (validation metric), or with spec.selection on
+        small data the best of its top trials by k-fold cross-validation (search/
+        selection.py), made before and without the refit; a rerun after a crash refits
+        again and overwrites the same record.
         """
+        selection, data = self.spec.selection, self.problem.data
+        top = selection.top if selection else 1
         with self.timings.part(STORE), self.store.session() as s:
-            chosen = db.leaderboard(s, self.job_id, k=1)
+            chosen = db.leaderboard(s, self.job_id, k=top)
             if not chosen:
                 return
-            trial = chosen[0]
-            curve = [p.val_metric for p in db.curve(s, trial.id, limit=self.max_epochs)]
-            candidate = Candidate.model_validate(trial.params)
-            trial_id, number, value, seed = trial.id, trial.number, trial.val_metric, trial.seed
-        assert seed is not None
-        data, classification = self.problem.data, self.problem.classification
+            contenders = [
+                Contender(
+                    t.number,
+                    Candidate.model_validate(t.params),
+                    t.seed or 0,
+                    best_epoch([p.val_metric for p in db.curve(s, t.id, limit=self.max_epochs)]),
+                )
+                for t in chosen
+            ]
+            trial_id, value = chosen[0].id, chosen[0].val_metric
+        classification = self.problem.classification
+        meta: dict[str, Any] = {"val_metric": value, "refit": True, "rows": "train+validation"}
+        pick = contenders[0]
         with self.timings.part(REFIT):
-            outcome = refit(candidate, seed, best_epoch(curve), data, classification)
-        meta = {"number": number, "val_metric": value, "refit": True, "epochs": outcome.epochs}
+            if selection and applies(data, len(contenders), selection.max_rows, selection.folds):
+                index, means = choose(
+                    contenders, data, classification, selection.folds, self.spec.seed
+                )
+                pick = contenders[index]
+                meta["selection"] = {
+                    "folds": selection.folds,
+                    "scores": [
+                        {"number": c.number, "cv_metric": m} for c, m in zip(contenders, means)
+                    ],
+                }
+                if index:  # what the validation split alone would have served, for the record
+                    first = contenders[0]
+                    alone = refit(first.candidate, first.seed, first.epochs, data, classification)
+                    meta["validation_choice"] = {
+                        "number": first.number,
+                        "test_metric": alone.test_metric,
+                    }
+            outcome = refit(pick.candidate, pick.seed, pick.epochs, data, classification)
+        meta |= {"number": pick.number, "epochs": outcome.epochs}
         with self.timings.part(STORE), self.store.session() as s:
+            # the job's model is its best trial's (db.best_model); when cross-validation
+            # chose another, meta's number says which trial's network it is
             db.save_refit(
                 s,
                 trial_id,
                 epochs=outcome.epochs,
                 test_metric=outcome.test_metric,
                 payload=None if outcome.diverged else self.problem.package(outcome.model),
-                meta=meta | {"rows": "train+validation"},
+                meta=meta,
             )
 
     # -- persistence --------------------------------------------------------------------
