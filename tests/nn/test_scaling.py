@@ -56,6 +56,15 @@ def test_log_target_scaling_inverts_and_takes_negative_targets():
     )
 
 
+def test_a_log_target_prediction_stays_near_the_training_targets_range():
+    y = np.random.default_rng(0).lognormal(8, 1.5, 200)[:, None]
+    s = Scaler.fit(y, "log")
+    wild = s.inverse_transform(np.array([[40.0], [-40.0]]))  # a diverged network's outputs
+    top, bottom = np.log1p(y.max()), np.log1p(y.min())
+    margin = (top - bottom) / 10
+    np.testing.assert_allclose(wild[:, 0], np.expm1([top + margin, bottom - margin]))
+
+
 @pytest.mark.parametrize("scaling", ["robust", "quantile"])
 def test_a_model_with_a_nonlinear_input_map_predicts_the_same_after_loading(scaling):
     X, y = load_iris(return_X_y=True)
