@@ -25,13 +25,14 @@ from optuna.study import StudyDirection
 from optuna.trial import Trial, TrialState, create_trial
 
 from nas.searchers.base import Observation, Proposals
-from nas.searchers.optuna_space import centre_params, distributions, suggest
+from nas.searchers.optuna_space import centre_params, distributions, params_of, suggest
 from nas.space import Candidate, SearchSpace
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 SAMPLERS = ("tpe", "optuna-random", "cmaes", "gp", "nsga2")
 _OUTCOMES = {"finished": TrialState.COMPLETE, "pruned": TrialState.PRUNED}
+RANDOM_AFTER_DUPLICATES = 10  # proposals in a row the search already had, then one random
 
 
 class OptunaSearcher:
@@ -60,18 +61,27 @@ class OptunaSearcher:
         self._asked: dict[str, Trial] = {}  # pending candidate key -> its running trial
         self._told: list[dict[str, Any]] = []
         self._proposals = Proposals()
+        self._duplicates = 0  # proposals in a row the search already had
 
     def ask(self) -> Candidate:
         return self._proposals.draw_new(self._draw)
 
     def _draw(self) -> Candidate:
+        if self._duplicates >= RANDOM_AFTER_DUPLICATES:
+            # a model-based sampler (GP's acquisition above all) can keep proposing a point
+            # it already has, since a duplicate is told as failed and teaches it nothing:
+            # one uniform draw from the space, from the job's seed, moves it on
+            rng = np.random.default_rng([self.seed, len(self._proposals.keys), self._duplicates])
+            self.study.enqueue_trial(params_of(self.space.sample(rng), self.space))
         with _quiet():
             trial = self.study.ask()
             candidate = suggest(trial, self.space)
         if candidate.key() in self._proposals.keys:
             self.study.tell(trial, state=TrialState.FAIL)  # a duplicate: never trained
+            self._duplicates += 1
         else:
             self._asked[candidate.key()] = trial
+            self._duplicates = 0
         return candidate
 
     def tell(self, candidate: Candidate, observation: Observation) -> None:

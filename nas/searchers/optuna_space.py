@@ -78,8 +78,18 @@ def suggest(trial: Trial, space: SearchSpace) -> Candidate:
 
 def centre_params(space: SearchSpace) -> dict[str, Any]:
     """The space's centre (SearchSpace.centre) as this module's trial parameters."""
-    c = space.centre()
-    shape = "free" if "free" in space.shape else space.shape[0]
+    return params_of(space.centre(), space)
+
+
+def params_of(c: Candidate, space: SearchSpace) -> dict[str, Any]:
+    """An in-space candidate as this module's trial parameters (to enqueue it): the
+    loosest shape the space allows it."""
+    if "free" in space.shape:
+        shape = "free"
+    elif "funnel" in space.shape and list(c.widths) == sorted(c.widths, reverse=True):
+        shape = "funnel"
+    else:
+        shape = "constant"
     widths = c.widths[:1] if shape == "constant" else c.widths
     names = setting_distributions(space)
     settings = {k: v for k, v in c.model_dump(exclude={"widths"}).items() if k in names}
