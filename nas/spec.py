@@ -199,6 +199,14 @@ class JobSpec(_Spec):
         description="the job's model as a weighted ensemble of its best trials ({size, pool} "
         "or true); off by default: on the real-data suite it scored as the single best did",
     )
+    refit_seeds: int = Field(
+        5,
+        ge=1,
+        le=32,
+        description="networks the refit trains from different seeds and averages (seed "
+        "averaging; 1: one network); the single best's refit only: unused with an ensemble "
+        "or refit false",
+    )
     selection: SelectionSpec | None = Field(
         None,
         description="on small data, choose the model among the best trials by k-fold "

@@ -126,12 +126,13 @@ def run_batch(
             )
         )
         best = db.best_model(s, job_id)
-        ensemble = ensemble_line(best[1].meta) if best else None
+        test_rows = spec.dataset.test_fraction > 0
+        ensemble = ensemble_line(best[1].meta, test_rows) if best else None
         meta = best[1].meta if best else None
-        refit = refit_line(top[:1], test_rows=spec.dataset.test_fraction > 0, meta=meta)
+        refit = refit_line(top[:1], test_rows=test_rows, meta=meta)
+        if meta and (chosen := selection_line(meta)):
+            print(chosen)
         if refit and not ensemble:
-            if meta and (chosen := selection_line(meta)):
-                print(chosen)
             print(refit)
         if ensemble:
             print(ensemble)

@@ -132,11 +132,25 @@ def selection_line(meta: dict[str, Any]) -> str | None:
     return line
 
 
-def ensemble_line(meta: dict[str, Any]) -> str | None:
-    """What the ensemble (spec.ensemble) is, from the job's model meta; None for one network."""
+def ensemble_line(meta: dict[str, Any], test_rows: bool = True) -> str | None:
+    """What the ensemble (spec.ensemble) or seed average (spec.refit_seeds) is, from the
+    job's model meta; None for one network."""
     ens = meta.get("ensemble")
     if not ens:
         return None
+    if ens.get("kind") == "seeds" and not test_rows:
+        return (
+            f"average of {ens['size']} refits of trial {meta['number']} from different seeds, "
+            "retrained on every row (train + validation); no test rows (test_fraction 0): "
+            "test it on your own hold-out"
+        )
+    if ens.get("kind") == "seeds":
+        one = _fmt(meta.get("single_test_metric"))
+        return (
+            f"average of {ens['size']} refits of trial {meta['number']} from different seeds: "
+            f"test {_fmt(ens['test_metric'])} (one network {one}); the saved best model is "
+            "the average"
+        )
     members = ", ".join(
         f"#{m['number']} {m['weight']:.2f}"
         for m in sorted(ens["members"], key=lambda m: -m["weight"])

@@ -23,7 +23,7 @@ from nas.search.executors import Executor
 from nas.search.fidelity import Schedule, fraction_for, schedule
 from nas.search.problem import Problem, load_problem, local_executor
 from nas.search.proxy import PoolScreen
-from nas.search.refit import best_epoch, refit
+from nas.search.refit import best_epoch, refit, refit_averaged
 from nas.search.selection import Contender, applies, choose
 from nas.search.timing import REFIT, SEARCHER, STOPPING, STORE, TRAINING, TimeBooks
 from nas.search.trial import DIVERGED, FAILED, RungResult, TrialTask
@@ -442,8 +442,31 @@ class SearchDriver:
                         "number": first.number,
                         "test_metric": alone.test_metric,
                     }
-            outcome = refit(pick.candidate, pick.seed, pick.epochs, data, classification)
+            n = self.spec.refit_seeds
+            averaged = (
+                refit_averaged(
+                    pick.candidate, pick.seed, pick.epochs, data, classification, n, pick.number
+                )
+                if n > 1
+                else None
+            )
+            outcome = (
+                averaged.first
+                if averaged
+                else refit(pick.candidate, pick.seed, pick.epochs, data, classification)
+            )
         meta |= {"number": pick.number, "epochs": outcome.epochs}
+        test, model = outcome.test_metric, None if outcome.diverged else outcome.model
+        if averaged is not None:
+            members = [{"number": pick.number, "seed": seed} for seed in averaged.seeds]
+            meta["ensemble"] = {
+                "kind": "seeds",
+                "size": len(members),
+                "test_metric": averaged.test_metric,
+                "members": [m | {"weight": 1 / len(members)} for m in members],
+            }
+            meta["single_test_metric"] = outcome.test_metric
+            test, model = averaged.test_metric, averaged.model
         with self.timings.part(STORE), self.store.session() as s:
             # the job's model is its best trial's (db.best_model); when cross-validation
             # chose another, meta's number says which trial's network it is
@@ -451,8 +474,8 @@ class SearchDriver:
                 s,
                 trial_id,
                 epochs=outcome.epochs,
-                test_metric=outcome.test_metric,
-                payload=None if outcome.diverged else self.problem.package(outcome.model),
+                test_metric=test,
+                payload=None if model is None else self.problem.package(model),
                 meta=meta,
             )
 

@@ -58,3 +58,48 @@ def refit(
     score = float(model.score(data.X_test, data.y_test)) if len(data.y_test) else None
     diverged = model.status_ == "diverged" or (score is not None and not math.isfinite(score))
     return RefitOutcome(epochs, None if diverged else score, to_bytes(model), diverged)
+
+
+@dataclass(frozen=True)
+class AveragedRefit:
+    """The chosen candidate refit from several seeds and averaged (spec.refit_seeds)."""
+
+    model: bytes  # an Ensemble's file (nas.nn.ensemble), members without preprocessing
+    test_metric: float | None  # the average's; None without test rows
+    first: RefitOutcome  # the refit from the trial's own seed: the single network's
+    seeds: list[int]  # of the members kept (a diverged refit is left out)
+
+
+def member_seed(seed: int, k: int) -> int:
+    """The k-th averaged network's seed: the trial's own for k = 0, then drawn from it."""
+    return seed if k == 0 else int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+
+
+def refit_averaged(
+    candidate: Candidate,
+    seed: int,
+    epochs: int,
+    data: Split,
+    classification: bool,
+    n: int,
+    number: int | None = None,
+) -> AveragedRefit | None:
+    """`n` refits of one candidate from seeds drawn from its own, averaged with equal
+    weights: seed averaging, the cheapest ensemble (the networks differ only by their
+    initial weights, dropout masks and row order, so their errors partly cancel). None
+    when every refit diverged. `number`: the trial's, recorded with each member."""
+    from nas.nn import from_bytes
+    from nas.nn.ensemble import Ensemble
+    from nas.nn.ensemble import to_bytes as ensemble_to_bytes
+
+    seeds = [member_seed(seed, k) for k in range(n)]
+    outcomes = [refit(candidate, s, epochs, data, classification) for s in seeds]
+    kept = [(s, o) for s, o in zip(seeds, outcomes) if not o.diverged]
+    if not kept:
+        return None
+    info = [{"number": number, "seed": s, "epochs": epochs} for s, _ in kept]
+    ensemble = Ensemble([from_bytes(o.model) for _, o in kept], [1.0] * len(kept), info)
+    test = float(ensemble.score(data.X_test, data.y_test)) if len(data.y_test) else None
+    payload = ensemble_to_bytes(ensemble, [o.model for _, o in kept])
+    finite = test if test is not None and math.isfinite(test) else None
+    return AveragedRefit(payload, finite, outcomes[0], [s for s, _ in kept])

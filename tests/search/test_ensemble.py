@@ -230,8 +230,8 @@ def test_without_refit_the_members_are_the_searched_networks(store):
     assert model.meta["single_test_metric"] == chosen.test_metric
 
 
-def test_ensemble_false_keeps_the_single_refit_network(store):
-    spec = _spec(ensemble=False)
+def test_ensemble_false_with_one_refit_seed_keeps_the_single_refit_network(store):
+    spec = _spec(ensemble=False, refit_seeds=1)
     _, _, chosen, model = _run(store, spec)
     assert "ensemble" not in model.meta and not is_ensemble(model.payload)
     data = load_problem(spec).data

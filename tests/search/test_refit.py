@@ -33,6 +33,7 @@ def _spec(**kw) -> JobSpec:
         "searcher": "random",
         "seed": 4,
         "ensemble": False,  # the single network's refit (test_ensemble.py: the ensemble's)
+        "refit_seeds": 1,  # one network (test_seed_averaging_*: the average of several)
     }
     return JobSpec.model_validate(base | kw)
 
@@ -130,3 +131,44 @@ def test_the_test_rows_never_influence_a_choice(store):
 def test_refit_is_on_by_default_and_can_be_switched_off():
     assert _spec().refit is True
     assert _spec(refit=False).model_dump()["refit"] is False
+
+
+def test_seed_averaging_refits_from_the_trials_seed_first_then_from_drawn_ones():
+    from nas.search.refit import member_seed, refit_averaged
+
+    data = load_problem(_spec()).data
+    candidate = Candidate(widths=(8,), learning_rate=1e-2, batch_size=32)
+    averaged = refit_averaged(candidate, 7, 5, data, classification=True, n=3)
+    assert averaged is not None
+    assert averaged.seeds == [7, member_seed(7, 1), member_seed(7, 2)]
+    assert len(set(averaged.seeds)) == 3
+    alone = refit(candidate, seed=7, epochs=5, data=data, classification=True)
+    assert averaged.first.model == alone.model  # the first is today's single refit
+    ensemble = from_bytes(averaged.model)
+    members = [from_bytes(refit(candidate, s, 5, data, True).model) for s in averaged.seeds]
+    mean = np.mean([m.predict_proba(data.X_test) for m in members], axis=0)
+    np.testing.assert_allclose(ensemble.predict_proba(data.X_test), mean, rtol=1e-12)
+    assert averaged.test_metric == pytest.approx(ensemble.score(data.X_test, data.y_test))
+
+
+def test_a_job_with_refit_seeds_serves_the_average_and_records_one_networks_score(store):
+    spec = _spec(refit_seeds=3)
+    _, _, best, model, _ = _run(store, spec)
+    served = from_bytes(model.payload)
+    assert len(served.members) == 3 and served.weights == pytest.approx([1 / 3] * 3)
+    ens = model.meta["ensemble"]
+    assert ens["kind"] == "seeds" and ens["size"] == 3
+    assert {m["number"] for m in ens["members"]} == {best.number}
+    assert best.refit_test_metric == pytest.approx(ens["test_metric"])
+    assert model.meta["single_test_metric"] is not None
+
+
+def test_refit_seeds_is_checked_by_field_and_leaves_an_ensemble_alone():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="refit_seeds"):
+        _spec(refit_seeds=0)
+    with pytest.raises(ValidationError, match="refit_seeds"):
+        _spec(refit_seeds=33)
+    with_ensemble = JobSpec.model_validate({"dataset": "iris", "ensemble": True})
+    assert with_ensemble.refit_seeds == 5  # the default, unused there: members refit alone

@@ -27,6 +27,7 @@ def _spec(**kw) -> JobSpec:
         "searcher": "random",
         "seed": 3,
         "selection": True,
+        "refit_seeds": 1,  # the served network is the chosen trial's own
     }
     return JobSpec.model_validate(base | kw)
 

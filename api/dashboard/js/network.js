@@ -9,7 +9,8 @@ function svg(tag, attrs) {
   return node;
 }
 
-// "ensemble of N trials: #3 0.45, #7 0.30, ..." above the drawing (spec.ensemble); nothing
+// "ensemble of N trials: #3 0.45, #7 0.30, ..." above the drawing (spec.ensemble), or "average
+// of N refits of trial #3" (spec.refit_seeds); nothing
 // for a single network.
 export function ensembleLine(picture) {
   if (!picture.ensemble) return [];
@@ -18,7 +19,11 @@ export function ensembleLine(picture) {
   const line = document.createElement("p");
   line.className = "ensemble-line";
   const n = members.length;
-  line.textContent = `ensemble of ${n} trial${n === 1 ? "" : "s"} (weights): ${parts}; drawn: trial #${picture.member}`;
+  const numbers = new Set(members.map((m) => m.number));
+  // one trial refit from several seeds (spec.refit_seeds): an average of n networks
+  line.textContent = numbers.size === 1 && n > 1
+    ? `average of ${n} refits of trial #${members[0].number} from different seeds; drawn: one of them`
+    : `ensemble of ${n} trial${n === 1 ? "" : "s"} (weights): ${parts}; drawn: trial #${picture.member}`;
   return [line];
 }
 

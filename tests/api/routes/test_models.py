@@ -31,7 +31,9 @@ def test_model_download_loads_and_predicts_like_the_api(
     assert np.allclose(out["probabilities"], model.predict_proba(X), atol=1e-6)
     full = client.get(f"/jobs/{job_id}/model/meta").json()
     assert full["feature_names"][0] == "sepal length (cm)" and full["size_bytes"] == len(r.content)
-    assert full["ensemble"] is None  # the default (spec.ensemble off): one network
+    # the default (spec.refit_seeds 5): the chosen trial refit from five seeds, averaged
+    assert full["ensemble"]["kind"] == "seeds" and len(model.members) == 5
+    assert {m["number"] for m in full["ensemble"]["members"]} == {meta["number"]}
 
 
 def test_predict_accepts_rows_by_feature_name(client: httpx.Client, finished_job: dict) -> None:
@@ -69,6 +71,8 @@ def test_model_weights_as_json_for_the_picture(client: httpx.Client, finished_jo
     model = load(io.BytesIO(client.get(f"/jobs/{job_id}/model").content))
     picture = client.get(f"/jobs/{job_id}/model/weights", params={"max_units": 3}).json()
     assert picture["trial_id"] == finished_job["best_trial_id"]
+    assert picture["member"] == model.info[0]["number"]  # equal weights: the first is drawn
+    model = model.members[0]  # the default model averages five refits of one trial
     sizes = [4, *model.hidden_layer_sizes, 3]
     assert [layer["units"] for layer in picture["layers"]] == sizes
     assert [len(layer["shown"]) for layer in picture["layers"]] == [min(n, 3) for n in sizes]
