@@ -61,7 +61,7 @@ class SearchSpace(_Frozen):
     n_layers: tuple[int, int] = Field((1, 3), description="hidden layers, [low, high] in 1..16")
     width: tuple[int, int] = Field((16, 256), description="units per layer (log scale), 1..4096")
     shape: list[Shape] = Field(["free"], min_length=1, description="free, funnel or constant")
-    activation: list[Activation] = Field(["relu", "tanh"], min_length=1)
+    activation: list[Activation] = Field(["relu", "tanh", "selu"], min_length=1)
     dropout: tuple[float, float] = Field((0.0, 0.5), description="rate, within [0, 0.9]")
     weight_decay: tuple[float, float] = Field((1e-6, 1e-2), description="lambda (log scale)")
     batch_norm: list[bool] = Field([False, True], min_length=1)
