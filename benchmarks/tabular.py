@@ -15,12 +15,14 @@ the seed (train / validation / test = 60 / 20 / 20). Three methods:
 
 scored on the test rows (accuracy, R^2). Printed per set: the means over seeds, the paired
 difference ours - boosting with its 95% t-interval over seeds (ahead / tie / behind), the
-ensemble against the single best (both from the same search: the job's model meta keeps
-the single best's refit score), and each method's median wall time (the methods of a
+job's model against the validation split's single best (both from the same search: the
+model's meta keeps the single best's refit score when an ensemble or the cross-validated
+choice, --selection, served another), and each method's median wall time (the methods of a
 seed run back to back, their order rotated from seed to seed, so load moves all alike).
 
     python benchmarks/tabular.py [--sets penguins wage ...] [--seeds 0 1 2]
-        [--trials N] [--ensemble SIZE | --no-ensemble] [--out results.jsonl]
+        [--trials N] [--ensemble SIZE | --no-ensemble] [--selection] [--refit-seeds N]
+        [--space JSON] [--out results.jsonl]
     python benchmarks/tabular.py --table results.jsonl   # the table of a saved run
 """
 
@@ -72,7 +74,7 @@ def run_ours(data: TabularSet, rows: dict, seed: int, options: dict[str, Any]) -
             "seed": seed,
         }
         spec = JobSpec.model_validate(raw | options)
-        _check_same_rows(spec, frame.drop(columns=[data.target]).to_numpy(float), rows)
+        _check_same_rows(spec, frame.drop(columns=[data.target]), data, rows)
         url = f"sqlite:///{tmp}/nas.db"
         started = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -91,9 +93,12 @@ def run_ours(data: TabularSet, rows: dict, seed: int, options: dict[str, Any]) -
     score = trial.refit_test_metric if trial.refit_test_metric is not None else trial.test_metric
     ensemble = meta.get("ensemble")
     single = meta.get("single_test_metric", score) if ensemble else score
+    if "validation_choice" in meta:  # cross-validation chose another than the split's best
+        single = meta["validation_choice"]["test_metric"]
     return {
         "score": score,
         "single": single,
+        "selection": "selection" in meta,
         "ensemble": score if ensemble else None,
         "members": len(ensemble["members"]) if ensemble else 1,
         "val": trial.val_metric,
@@ -102,15 +107,26 @@ def run_ours(data: TabularSet, rows: dict, seed: int, options: dict[str, Any]) -
     }
 
 
-def _check_same_rows(spec: Any, X: np.ndarray, rows: dict) -> None:
-    """The search's own split holds the very rows the other methods are scored on."""
+def _check_same_rows(spec: Any, features: pd.DataFrame, data: TabularSet, rows: dict) -> None:
+    """The search's own split holds the very rows the other methods are scored on: the
+    same targets in the same order (raw rows, which the service encodes itself), or the
+    same encoded features."""
     from nas.search import load_problem
 
-    if SEARCH_READS_RAW_ROWS:
-        return  # the service encodes the rows itself: compare row counts only
     d = load_problem(spec).data
-    for part, name in ((d.X_train, "train"), (d.X_val, "val"), (d.X_test, "test")):
-        if not np.allclose(part, X[rows[name]]):
+    parts = (
+        (d.X_train, d.y_train, "train"),
+        (d.X_val, d.y_val, "val"),
+        (d.X_test, d.y_test, "test"),
+    )
+    for X, y, name in parts:
+        if not SEARCH_READS_RAW_ROWS:
+            same = np.allclose(X, features.to_numpy(float)[rows[name]])
+        elif data.task == "regression":
+            same = np.allclose(np.asarray(y, float), data.labels[rows[name]])
+        else:
+            same = np.array_equal(np.asarray(y).astype(str), data.labels[rows[name]])
+        if not same:
             raise RuntimeError(f"the search's {name} rows differ from the suite's")
 
 
@@ -187,7 +203,7 @@ def table(results: list[dict], sets: dict[str, TabularSet]) -> str:
     time one against boosting's faster way, its default threads or one thread)."""
     head = (
         "| set | rows | features | task | cells | seeds | ours | single best | boosting | mlp "
-        "| ours - boosting [95%] | | single - boosting [95%] | | ensemble - single [95%] "
+        "| ours - boosting [95%] | | single - boosting [95%] | | ours - single [95%] "
         "| ours s | boosting s | mlp s "
         "| boosting s (1 thread) | ours / boosting time | within max(10x, 300 s) |"
     )
@@ -207,7 +223,9 @@ def table(results: list[dict], sets: dict[str, TabularSet]) -> str:
         s_low, s_mean, s_high = _paired(single, boost)
         single_verdicts.append(_verdict(s_low, s_high))
         e_low, e_mean, e_high = _paired(ours, single)
-        ensembled = any(r["ours"]["ensemble"] is not None for r in runs)
+        ensembled = any(
+            r["ours"]["ensemble"] is not None or r["ours"].get("selection") for r in runs
+        )
         wall = {m: float(np.median([r[m]["seconds"] for r in runs])) for m in METHODS}
         one = float(np.median([r["boosting"].get("seconds_1_thread", np.inf) for r in runs]))
         fastest = min(wall["boosting"], one)  # the ratio against boosting's faster way
@@ -248,6 +266,11 @@ def main() -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--ensemble", type=int, metavar="SIZE", help="ensemble.size")
     group.add_argument("--no-ensemble", action="store_true", help="the single best only")
+    parser.add_argument(
+        "--selection", action="store_true", help="spec.selection on: k-fold choice on small data"
+    )
+    parser.add_argument("--refit-seeds", type=int, help="spec.refit_seeds: seed averaging")
+    parser.add_argument("--space", type=json.loads, help='spec.space as JSON: {"scaling": [...]}')
     parser.add_argument("--out", help="append each seed's results to this JSON-lines file")
     parser.add_argument("--table", help="print the table of a saved JSON-lines file and stop")
     args = parser.parse_args()
@@ -263,6 +286,12 @@ def main() -> None:
         options["ensemble"] = False
     elif args.ensemble:
         options["ensemble"] = {"size": args.ensemble}
+    if args.selection:
+        options["selection"] = True
+    if args.refit_seeds:
+        options["refit_seeds"] = args.refit_seeds
+    if args.space:
+        options["space"] = args.space
     sets = {n: SETS[n]() for n in args.sets}
     results = []
     for data in sets.values():

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nas.data import Dataset, split
+from nas.data.dataset import split_rows as service_split
 
-# Until the CSV path reads text categories and missing cells itself (one pandas reader,
-# preprocessing fitted on training rows and stored in the model), the suite encodes them
-# for our search: one-hot and imputation fitted on the rows our model trains on. When
-# that lands, this one flag hands the raw rows to the service instead.
-SEARCH_READS_RAW_ROWS = False
+# The CSV path reads text categories and missing cells itself (nas.data: one pandas
+# reader, preprocessing fitted on the training rows and stored in the model), so the suite
+# hands our search the rows as shipped. False: the suite's own one-hot encoding and
+# imputation, fitted on the rows our model trains on (as the earlier tables were made).
+SEARCH_READS_RAW_ROWS = True
 
 DIAMOND_ROWS = 20_000  # of 53,940: a fixed sample (seed 0) keeps a seed's search in minutes
 
@@ -109,15 +109,10 @@ SETS: dict[str, Callable[[], TabularSet]] = {
 
 
 def split_rows(data: TabularSet, seed: int, test: float = 0.2, val: float = 0.2) -> dict:
-    """Row numbers of the service's split for `seed` (nas.data.split on the same labels:
-    the shuffle depends on the rows' count and labels, never on the features)."""
-    rows = np.arange(len(data.frame), dtype=np.float64)[:, None]
-    parts = split(Dataset(data.name, rows, data.labels, data.task, ("row",)), seed, test, val)
-    return {
-        "train": parts.X_train[:, 0].astype(int),
-        "val": parts.X_val[:, 0].astype(int),
-        "test": parts.X_test[:, 0].astype(int),
-    }
+    """Row numbers of the service's split for `seed` (nas.data's split_rows on the same
+    labels: the shuffle depends on the rows' count and labels, never on the features)."""
+    train, val, test_rows = service_split(data.labels, data.task, seed, test, val)
+    return {"train": train, "val": val, "test": test_rows}
 
 
 def encoder(data: TabularSet, *, scale: bool):
