@@ -133,3 +133,21 @@ def test_scaling_is_a_parameter_only_when_the_space_offers_a_choice() -> None:
     assert setting_distributions(both)["scaling"].choices == ("standard", "minmax")
     asked = run(make_searcher("tpe", both, 0, n_startup_trials=3), 12)
     assert {c.scaling for c in asked} == {"standard", "minmax"}
+
+
+def test_a_sampler_stuck_on_one_point_is_moved_on_by_a_uniform_draw() -> None:
+    """A duplicate is told as failed and teaches the sampler nothing; GP's acquisition can
+    then propose the same point forever. After RANDOM_AFTER_DUPLICATES in a row, one
+    seeded uniform draw from the space is asked instead of reporting it exhausted."""
+
+    space = SearchSpace(n_layers=(1, 2))
+    searcher = make_searcher("tpe", space, 0, start_at_centre=False)
+    first = searcher.ask()
+    stuck = dict(searcher.study.trials[0].params)
+    searcher.study.sampler = optuna.samplers.PartialFixedSampler(stuck, searcher.study.sampler)
+    second = searcher.ask()
+    assert second.key() != first.key() and space.contains(second)
+    again = make_searcher("tpe", space, 0, start_at_centre=False)
+    again.ask()
+    again.study.sampler = optuna.samplers.PartialFixedSampler(stuck, again.study.sampler)
+    assert again.ask() == second  # the draw comes from the job's seed
