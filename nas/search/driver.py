@@ -21,10 +21,11 @@ from nas.search.budget import Books
 from nas.search.ensemble_step import TopValues, build_ensemble
 from nas.search.executors import Executor
 from nas.search.fidelity import Schedule, fraction_for, schedule
+from nas.search.final import final_model
 from nas.search.problem import Problem, load_problem, local_executor
 from nas.search.proxy import PoolScreen
-from nas.search.refit import best_epoch, refit, refit_averaged
-from nas.search.selection import Contender, applies, choose
+from nas.search.refit import best_epoch
+from nas.search.selection import Contender
 from nas.search.timing import REFIT, SEARCHER, STOPPING, STORE, TRAINING, TimeBooks
 from nas.search.trial import DIVERGED, FAILED, RungResult, TrialTask
 from nas.searchers import Observation, Searcher, SpaceExhaustedError, make_searcher
@@ -404,79 +405,37 @@ class SearchDriver:
         selection.py), made before and without the refit; a rerun after a crash refits
         again and overwrites the same record.
         """
-        selection, data = self.spec.selection, self.problem.data
-        top = selection.top if selection else 1
+        selection = self.spec.selection
         with self.timings.part(STORE), self.store.session() as s:
-            chosen = db.leaderboard(s, self.job_id, k=top)
+            chosen = db.leaderboard(s, self.job_id, k=selection.top if selection else 1)
             if not chosen:
                 return
-            contenders = [
-                Contender(
-                    t.number,
-                    Candidate.model_validate(t.params),
-                    t.seed or 0,
-                    best_epoch([p.val_metric for p in db.curve(s, t.id, limit=self.max_epochs)]),
-                )
-                for t in chosen
-            ]
+            contenders = []
+            for t in chosen:
+                assert t.seed is not None  # every trial records the seed it trained from
+                curve = [p.val_metric for p in db.curve(s, t.id, limit=self.max_epochs)]
+                candidate = Candidate.model_validate(t.params)
+                contenders.append(Contender(t.number, candidate, t.seed, best_epoch(curve)))
             trial_id, value = chosen[0].id, chosen[0].val_metric
-        classification = self.problem.classification
-        meta: dict[str, Any] = {"val_metric": value, "refit": True, "rows": "train+validation"}
-        pick = contenders[0]
         with self.timings.part(REFIT):
-            if selection and applies(data, len(contenders), selection.max_rows, selection.folds):
-                index, means = choose(
-                    contenders, data, classification, selection.folds, self.spec.seed
-                )
-                pick = contenders[index]
-                meta["selection"] = {
-                    "folds": selection.folds,
-                    "scores": [
-                        {"number": c.number, "cv_metric": m} for c, m in zip(contenders, means)
-                    ],
-                }
-                if index:  # what the validation split alone would have served, for the record
-                    first = contenders[0]
-                    alone = refit(first.candidate, first.seed, first.epochs, data, classification)
-                    meta["validation_choice"] = {
-                        "number": first.number,
-                        "test_metric": alone.test_metric,
-                    }
-            n = self.spec.refit_seeds
-            averaged = (
-                refit_averaged(
-                    pick.candidate, pick.seed, pick.epochs, data, classification, n, pick.number
-                )
-                if n > 1
-                else None
+            final = final_model(
+                contenders,
+                self.problem.data,
+                self.problem.classification,
+                seed=self.spec.seed,
+                refit_seeds=self.spec.refit_seeds,
+                selection=selection,
             )
-            outcome = (
-                averaged.first
-                if averaged
-                else refit(pick.candidate, pick.seed, pick.epochs, data, classification)
-            )
-        meta |= {"number": pick.number, "epochs": outcome.epochs}
-        test, model = outcome.test_metric, None if outcome.diverged else outcome.model
-        if averaged is not None:
-            members = [{"number": pick.number, "seed": seed} for seed in averaged.seeds]
-            meta["ensemble"] = {
-                "kind": "seeds",
-                "size": len(members),
-                "test_metric": averaged.test_metric,
-                "members": [m | {"weight": 1 / len(members)} for m in members],
-            }
-            meta["single_test_metric"] = outcome.test_metric
-            test, model = averaged.test_metric, averaged.model
         with self.timings.part(STORE), self.store.session() as s:
             # the job's model is its best trial's (db.best_model); when cross-validation
             # chose another, meta's number says which trial's network it is
             db.save_refit(
                 s,
                 trial_id,
-                epochs=outcome.epochs,
-                test_metric=test,
-                payload=None if model is None else self.problem.package(model),
-                meta=meta,
+                epochs=final.epochs,
+                test_metric=final.test_metric,
+                payload=None if final.model is None else self.problem.package(final.model),
+                meta={"val_metric": value} | final.meta,
             )
 
     # -- persistence --------------------------------------------------------------------
