@@ -4,32 +4,27 @@ spec.selection)."""
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from sklearn.model_selection import StratifiedKFold
 
 from nas import store as db
 from nas.data import Split
 from nas.nn import from_bytes
 from nas.search import SearchDriver, load_problem, submit_and_claim
 from nas.search.selection import Contender, applies, choose, fold_scores
+from nas.search.trial import TrialTask, build_model
 from nas.space import Candidate
 from nas.spec import JobSpec
-from tests.search.test_refit import SPACE
+from nas_cli.report import selection_line
+from tests.search.test_refit import _spec as refit_spec
 
 GOOD = Candidate(widths=(16,), learning_rate=1e-2, batch_size=32)
 POOR = Candidate(widths=(2,), learning_rate=1e-4, batch_size=32)  # barely moves in 3 epochs
 
 
 def _spec(**kw) -> JobSpec:
-    base = {
-        "dataset": "iris",
-        "space": SPACE,
-        "budget": {"trials": 6},
-        "stopping": {"policy": "none"},
-        "searcher": "random",
-        "seed": 3,
-        "selection": True,
-        "refit_seeds": 1,  # the served network is the chosen trial's own
-    }
-    return JobSpec.model_validate(base | kw)
+    """test_refit's small iris search (one refit network) with the k-fold choice on; at
+    seed 4 it serves another trial than the leaderboard's first."""
+    return refit_spec(**({"selection": True, "budget": {"trials": 6}} | kw))
 
 
 def test_cross_validation_prefers_the_better_network_wherever_the_leaderboard_put_it():
@@ -41,12 +36,17 @@ def test_cross_validation_prefers_the_better_network_wherever_the_leaderboard_pu
     assert again == (index, means)  # folds and trainings come from the seeds
 
 
-def test_fold_scores_hold_every_training_and_validation_row_out_once():
+def test_a_fold_is_the_candidate_trained_on_the_others_from_its_own_seed_and_epochs():
     data = load_problem(_spec()).data
-    rows = len(data.y_train) + len(data.y_val)
-    scores = fold_scores(Contender(0, GOOD, 1, 5), data, True, folds=5, seed=0)
-    assert len(scores) == 5 and all(0 <= s <= 1 for s in scores)
-    assert rows >= 10
+    contender = Contender(0, GOOD, 1, 5)
+    scores = fold_scores(contender, data, True, folds=5, seed=0)
+    X = np.vstack([data.X_train, data.X_val])
+    y = np.concatenate([data.y_train, data.y_val])
+    fit_rows, held_out = next(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))
+    by_hand = build_model(TrialTask(0, GOOD, 1, 5), True).set_params(max_iter=5, warm_start=False)
+    by_hand.fit(X[fit_rows], y[fit_rows])
+    assert len(scores) == 5
+    assert scores[0] == by_hand.score(X[held_out], y[held_out])
 
 
 @pytest.mark.parametrize(
@@ -73,10 +73,12 @@ def test_a_search_with_selection_serves_the_cross_validated_choice(store):
     winner = max(scores, key=lambda c: c["cv_metric"])
     assert meta["number"] == winner["number"]
     served = from_bytes(model.payload)
-    served = getattr(served, "estimator", served)  # a table's model wraps the network
     assert served.hidden_layer_sizes == tuple(by_number[winner["number"]].params["widths"])
-    if winner["number"] != best.number:  # the single split's pick is refit for the record
-        assert meta["validation_choice"]["number"] == best.number
+    assert winner["number"] != best.number  # at this seed the folds overrule the split
+    assert meta["validation_choice"]["number"] == best.number  # refit for the record
+    assert f"trial {winner['number']}; the validation split's pick, #{best.number}" in (
+        selection_line(meta) or ""
+    )
 
 
 def test_selection_is_off_by_default_and_checked_by_field():
