@@ -127,8 +127,8 @@ def run_batch(
         )
         best = db.best_model(s, job_id)
         test_rows = spec.dataset.test_fraction > 0
-        ensemble = ensemble_line(best[1].meta, test_rows) if best else None
         meta = best[1].meta if best else None
+        ensemble = ensemble_line(meta, test_rows) if meta else None
         refit = refit_line(top[:1], test_rows=test_rows, meta=meta)
         if meta and (chosen := selection_line(meta)):
             print(chosen)

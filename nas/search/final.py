@@ -54,16 +54,17 @@ def final_model(
         averaged = refit_averaged(
             pick.candidate, pick.seed, pick.epochs, data, classification, refit_seeds, pick.number
         )
-        if averaged is not None:
-            members = [{"number": pick.number, "seed": s} for s in averaged.seeds]
-            meta["ensemble"] = {
-                "kind": "seeds",
-                "size": len(members),
-                "test_metric": averaged.test_metric,
-                "members": [m | {"weight": 1 / len(members)} for m in members],
-            }
-            meta["single_test_metric"] = averaged.first.test_metric
-            return FinalModel(averaged.model, averaged.test_metric, pick.epochs, meta)
+        if averaged is None:  # every refit diverged, the trial's own seed's among them
+            return FinalModel(None, None, pick.epochs, meta)
+        members = [{"number": pick.number, "seed": s} for s in averaged.seeds]
+        meta["ensemble"] = {
+            "kind": "seeds",
+            "size": len(members),
+            "test_metric": averaged.test_metric,
+            "members": [m | {"weight": 1 / len(members)} for m in members],
+        }
+        meta["single_test_metric"] = averaged.first.test_metric
+        return FinalModel(averaged.model, averaged.test_metric, pick.epochs, meta)
     outcome = refit(pick.candidate, pick.seed, pick.epochs, data, classification)
     model = None if outcome.diverged else outcome.model
     return FinalModel(model, outcome.test_metric, outcome.epochs, meta)
