@@ -76,7 +76,7 @@ class TimeBooks:
     def snapshot(self) -> dict[str, float]:
         """Seconds by part so far, the wall time (their sum) and the driver's share."""
         self._charge()
-        out = {p: round(s, 4) for p, s in self.seconds.items()}
-        out["wall"] = round(sum(self.seconds.values()), 4)
-        out["driver_share"] = round(driver_share(self.seconds), 4)
-        return out
+        parts = {p: round(s, 4) for p, s in self.seconds.items()}
+        # wall and share come from the rounded parts, so the numbers a user reads agree
+        wall = round(sum(parts.values()), 4)
+        return {**parts, "wall": wall, "driver_share": round(driver_share(parts), 4)}
