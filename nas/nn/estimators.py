@@ -5,6 +5,10 @@ and expose coefs_ and intercepts_ as lists of (fan_in, fan_out) weights and bias
 Unlike them they offer the lecture's options exactly (squared loss not halved, weight decay
 J + alpha * sum w^2, threshold units, RAND(-eps, eps) initialization, min-max scaling to
 [-1, 1]) and dropout, batch normalization, a per-epoch callback and float32 training.
+
+clip_inputs=True (the default) holds a minmax- or standard-scaled input within the range
+the training rows span, as a tree does (nas.nn.scaling): a network's linear extrapolation
+of one value far outside it can cost more than all the other rows' errors together.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class _BaseMLP(BaseEstimator):
         init: str = "auto",
         init_scale: float = 0.1,
         scaling: str | None = "standard",
+        clip_inputs: bool = True,
         label_smoothing: float = 0.0,
         max_iter: int = 200,
         tol: float = 1e-4,
@@ -89,6 +94,7 @@ class _BaseMLP(BaseEstimator):
         self.init = init
         self.init_scale = init_scale
         self.scaling = scaling
+        self.clip_inputs = clip_inputs
         self.label_smoothing = label_smoothing
         self.max_iter = max_iter
         self.tol = tol
@@ -190,9 +196,9 @@ class _BaseMLP(BaseEstimator):
         self._dt = self._check_dtype()
         self._scaler = None
         if self.scaling:
-            key = f"scaler:{self.scaling}"
+            key = f"scaler:{self.scaling}:{self.clip_inputs}"
             shared = memo.get(key) if memo is not None else None
-            self._scaler = shared or Scaler.fit(X, self.scaling)
+            self._scaler = shared or Scaler.fit(X, self.scaling, hold=self.clip_inputs)
             if memo is not None:
                 memo[key] = self._scaler
         rng = np.random.default_rng(self.random_state)
@@ -598,6 +604,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         init: str = "auto",
         init_scale: float = 0.1,
         scaling: str | None = "standard",
+        clip_inputs: bool = True,
         label_smoothing: float = 0.0,
         max_iter: int = 200,
         tol: float = 1e-4,
@@ -629,6 +636,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             init=init,
             init_scale=init_scale,
             scaling=scaling,
+            clip_inputs=clip_inputs,
             label_smoothing=label_smoothing,
             max_iter=max_iter,
             tol=tol,

@@ -110,3 +110,31 @@ def test_label_smoothing_is_refused_for_a_regressor_and_out_of_range():
     Xi, yi = load_iris(return_X_y=True)
     with pytest.raises(ValueError, match="label_smoothing"):
         MLPClassifier(label_smoothing=1.0).fit(Xi, yi)
+
+
+@pytest.mark.parametrize("scaling", ["standard", "minmax"])
+def test_an_input_beyond_the_training_range_is_held_at_its_edge(scaling):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = X[:, 0] ** 2 + X[:, 1]
+    held = MLPRegressor((32,), scaling=scaling, max_iter=30, random_state=0).fit(X, y)
+    free = MLPRegressor((32,), scaling=scaling, clip_inputs=False, max_iter=30, random_state=0)
+    free.fit(X, y)
+    edge = np.array([[X[:, 0].max(), 0.0, 0.0]])
+    far = np.array([[50.0, 0.0, 0.0]])  # 50 standard deviations out, as diamonds' z = 31.8
+    assert held.predict(far) == pytest.approx(held.predict(edge))
+    assert abs(free.predict(far)[0] - free.predict(edge)[0]) > 1.0  # it extrapolates
+    np.testing.assert_allclose(held.predict(X), free.predict(X), rtol=1e-5)  # same fit inside
+    loaded = from_bytes(to_bytes(held))
+    np.testing.assert_array_equal(loaded.predict(far), held.predict(far))
+
+
+def test_held_inputs_of_a_sparse_matrix_are_held_as_the_dense_ones():
+    import scipy.sparse as sp
+
+    X = np.abs(_skewed())
+    scaler = Scaler.fit(X, "standard", hold=True)
+    rows = np.r_[X[:5], [[1e6, 0, 0]]]
+    dense = scaler.transform(rows, np.float64)
+    np.testing.assert_allclose(scaler.transform(sp.csr_array(rows), np.float64), dense)
+    assert dense[-1, 0] == pytest.approx(dense[:, 0].max()) and dense.max() <= scaler.limits.max()
