@@ -39,6 +39,8 @@ INGREDIENTS: dict[str, tuple[dict[str, Any], str | None]] = {
     "minmax": ({"scaling": "minmax"}, None),
     "robust": ({"scaling": "robust"}, None),
     "quantile": ({"scaling": "quantile"}, None),
+    "piecewise": ({"scaling": "piecewise"}, None),
+    "cosine": ({"learning_rate": "cosine"}, None),  # over the 50 epochs: max_iter
     "label_smoothing_0.1": ({"label_smoothing": 0.1}, "classification"),
     "target_log": ({"target_scaling": "log"}, "regression"),
     "gelu": ({"activation": "gelu"}, None),

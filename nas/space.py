@@ -27,12 +27,13 @@ else:  # the trainer's registries: an activation or optimizer added there is sea
     Activation = Literal[SEARCHABLE_ACTIVATIONS]
     Optimizer = Literal[tuple(OPTIMIZERS)]
 Shape = Literal["free", "funnel", "constant"]
-Scaling = Literal["standard", "minmax", "robust", "quantile"]
+Scaling = Literal["standard", "minmax", "robust", "quantile", "piecewise"]
 TargetScaling = Literal["standard", "log"]
+LrSchedule = Literal["constant", "cosine"]
 # list-valued choices that become a searched parameter only when they hold more than one
 # value: a space that leaves them alone keeps the parameters, random streams and candidate
 # keys it had before they existed (in this order, each drawn after the others)
-OPTIONAL_CHOICES = ("scaling", "target_scaling", "label_smoothing")
+OPTIONAL_CHOICES = ("scaling", "target_scaling", "label_smoothing", "lr_schedule")
 MAX_WIDTH = 4096
 MAX_LAYERS = 16
 
@@ -72,7 +73,8 @@ class SearchSpace(_Frozen):
         ["standard"],
         min_length=1,
         description="input scaling fitted on the training rows: standard, minmax ([-1, 1]), "
-        "robust (median and IQR, smoothly clipped), quantile (onto a normal)",
+        "robust (median and IQR, smoothly clipped), quantile (onto a normal), piecewise "
+        "(each feature cut at up to 16 quantiles: a piecewise-linear numeric embedding)",
     )
     target_scaling: list[TargetScaling] = Field(
         ["standard"],
@@ -85,6 +87,12 @@ class SearchSpace(_Frozen):
         min_length=1,
         description="classification: targets (1 - eps) y + eps / K, each eps in [0, 0.5]; "
         "regression ignores it",
+    )
+    lr_schedule: list[LrSchedule] = Field(
+        ["constant"],
+        min_length=1,
+        description="constant, or cosine (warm-up over the first tenth of max_epochs, then "
+        "half a cosine down to 0 at max_epochs; a refit anneals over its own epochs)",
     )
     max_epochs: int = Field(50, ge=1, le=10_000, description="epochs a candidate may train")
 
@@ -226,6 +234,7 @@ class Candidate(_Frozen):
     scaling: Scaling = "standard"
     target_scaling: TargetScaling = "standard"  # regression only
     label_smoothing: float = Field(0.0, ge=0.0, le=0.5)  # classification only
+    lr_schedule: LrSchedule = "constant"
 
     @field_validator("widths")
     @classmethod
@@ -277,4 +286,5 @@ class Candidate(_Frozen):
             "learning_rate_init": self.learning_rate,
             "batch_size": self.batch_size,
             "scaling": self.scaling,
+            "learning_rate": self.lr_schedule,
         }

@@ -118,11 +118,12 @@ def test_default_options_keep_the_key_candidates_had_before_they_were_choices():
     import json
 
     c = Candidate(widths=(64, 32), activation="tanh")
-    new = ("scaling", "target_scaling", "label_smoothing")
+    new = ("scaling", "target_scaling", "label_smoothing", "lr_schedule")
     before = {k: v for k, v in c.model_dump(mode="json").items() if k not in new}
     canonical = json.dumps(before, sort_keys=True).encode()
     assert c.key() == hashlib.sha256(canonical).hexdigest()[:16]
-    for change in ({"scaling": "minmax"}, {"target_scaling": "log"}, {"label_smoothing": 0.1}):
+    changes = ({"scaling": "minmax"}, {"target_scaling": "log"}, {"label_smoothing": 0.1})
+    for change in (*changes, {"lr_schedule": "cosine"}):
         assert c.model_copy(update=change).key() != c.key()
 
 

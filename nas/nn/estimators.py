@@ -6,6 +6,11 @@ Unlike them they offer the lecture's options exactly (squared loss not halved, w
 J + alpha * sum w^2, threshold units, RAND(-eps, eps) initialization, min-max scaling to
 [-1, 1]) and dropout, batch normalization, a per-epoch callback and float32 training.
 
+learning_rate='cosine' anneals the rate per epoch, warming up over the first tenth, along
+half a cosine over schedule_epochs (default: the fit's max_iter; a search passes its
+max_epochs, as it trains a candidate rung by rung). scikit-learn's MLPs name their schedule
+`learning_rate` too; its 'invscaling' and 'adaptive' are not offered.
+
 clip_inputs=True (the default) holds a minmax- or standard-scaled input within the range
 the training rows span, as a tree does (nas.nn.scaling): a network's linear extrapolation
 of one value far outside it can cost more than all the other rows' errors together.
@@ -31,7 +36,7 @@ from nas.nn.fitstate import Callback, Data, FitState, StoppingRule
 from nas.nn.init import DEFAULT_INIT, INITS
 from nas.nn.losses import LOSSES, check_pairing
 from nas.nn.network import Network
-from nas.nn.optimizers import OPTIMIZERS
+from nas.nn.optimizers import OPTIMIZERS, SCHEDULES
 from nas.nn.scaling import SCALINGS, TARGET_SCALINGS, Scaler
 from nas.nn.training import train
 
@@ -51,7 +56,9 @@ class _BaseMLP(BaseEstimator):
         *,
         loss: str = "auto",
         solver: str = "adam",
+        learning_rate: str = "constant",
         learning_rate_init: float = 1e-3,
+        schedule_epochs: int | None = None,
         momentum: float = 0.9,
         nesterov: bool = False,
         beta_1: float = 0.9,
@@ -81,7 +88,9 @@ class _BaseMLP(BaseEstimator):
         self.activation = activation
         self.loss = loss
         self.solver = solver
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.schedule_epochs = schedule_epochs
         self.momentum = momentum
         self.nesterov = nesterov
         self.beta_1 = beta_1
@@ -121,6 +130,9 @@ class _BaseMLP(BaseEstimator):
         check.check_choice("solver", self.solver, sorted(OPTIMIZERS))
         check.check_choice("init", self.init, INITS)
         check.check_choice("scaling", self.scaling, SCALINGS)
+        check.check_choice("learning_rate", self.learning_rate, SCHEDULES)
+        if self.schedule_epochs is not None:
+            check.check_range("schedule_epochs", self.schedule_epochs, 1, math.inf)
         self._check_dtype()
         check.check_range("learning_rate_init", self.learning_rate_init, 0, math.inf, low_open=True)
         check.check_range("momentum", self.momentum, 0, 1, high_open=True)
@@ -190,12 +202,17 @@ class _BaseMLP(BaseEstimator):
     # -- building -----------------------------------------------------------------------
 
     def _initialize(
-        self, X: np.ndarray, sizes: tuple[int, ...], memo: dict[str, Any] | None = None
+        self,
+        X: np.ndarray,
+        sizes: tuple[int, ...],
+        memo: dict[str, Any] | None = None,
+        scaler: Scaler | None = None,
     ) -> None:
+        """Network, optimizer and input scaling for X (`scaler`: a saved one, not refitted)."""
         self.n_features_in_ = X.shape[1]
         self._dt = self._check_dtype()
-        self._scaler = None
-        if self.scaling:
+        self._scaler = scaler
+        if self.scaling and scaler is None:
             key = f"scaler:{self.scaling}:{self.clip_inputs}"
             shared = memo.get(key) if memo is not None else None
             self._scaler = shared or Scaler.fit(X, self.scaling, hold=self.clip_inputs)
@@ -203,7 +220,11 @@ class _BaseMLP(BaseEstimator):
                 memo[key] = self._scaler
         rng = np.random.default_rng(self.random_state)
         net = Network(
-            (X.shape[1], *sizes, self._n_outputs()),
+            (
+                self._scaler.width(X.shape[1]) if self._scaler else X.shape[1],
+                *sizes,
+                self._n_outputs(),
+            ),
             self.activation,
             self._output_activation(),
             batch_norm=self.batch_norm,
@@ -216,6 +237,8 @@ class _BaseMLP(BaseEstimator):
         net.initialize(init, self.init_scale, rng)
         # the parameters as attributes (get_params' signature walk costs 0.3 ms a fit)
         opt = OPTIMIZERS[self.solver].from_params(net.params.shape[1], self._dt, vars(self))
+        if self.learning_rate == "cosine":
+            opt.schedule(self.schedule_epochs or self.max_iter)
         check_pairing(self._loss(), net.output_activation)
         rule = StoppingRule(
             0,
@@ -591,7 +614,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         *,
         loss: str = "auto",
         solver: str = "adam",
+        learning_rate: str = "constant",
         learning_rate_init: float = 1e-3,
+        schedule_epochs: int | None = None,
         momentum: float = 0.9,
         nesterov: bool = False,
         beta_1: float = 0.9,
@@ -623,7 +648,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             activation,
             loss=loss,
             solver=solver,
+            learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
+            schedule_epochs=schedule_epochs,
             momentum=momentum,
             nesterov=nesterov,
             beta_1=beta_1,

@@ -73,11 +73,12 @@ class Optimizer:
     name: ClassVar[str]
     settings: ClassVar[dict[str, str]]  # setting -> the estimator parameter it is read from
     state: ClassVar[tuple[str, ...]] = ()  # (K, P) arrays kept between steps (None if unused)
-    counters: ClassVar[tuple[str, ...]] = ()  # (K,) host integers kept between steps
+    counters: ClassVar[tuple[str, ...]] = ("epochs",)  # (K,) host integers kept between steps
+    epochs: np.ndarray  # epochs begun, per row (the schedule's clock)
 
     def __init__(self, size: int, dtype: np.dtype | type, lr: float, **settings: float) -> None:
         """One network's optimizer (K = 1) for `size` parameters."""
-        values = {"lr": lr, **settings}
+        values = {"lr": lr, "horizon": 0.0, **settings}  # horizon: schedule(), 0 is none
         self._build(np, size, np.dtype(dtype), {k: np.array([float(v)]) for k, v in values.items()})
         for name in self.state:
             if self._keeps(name):
@@ -105,6 +106,7 @@ class Optimizer:
         self._plan: list[list[_Block]] | None = None  # blocks per thread, built by a step
         self._plan_xp: Any = None
         self._kept: Any = None  # values a subclass derives once
+        self._rates: tuple[bytes, Any] | None = None  # (epochs counted, rates) kept
 
     def __len__(self) -> int:
         return len(self.values["lr"])
@@ -120,7 +122,43 @@ class Optimizer:
 
     def _columns(self) -> dict[str, list[float]]:
         """The per-row values the rule reads, as Python floats (float64; cast to dtype once)."""
-        return {k: v.tolist() for k, v in self.values.items()}
+        return {k: v.tolist() for k, v in self.values.items() if k != "horizon"}
+
+    # -- the learning-rate schedule ---------------------------------------------------------
+
+    def schedule(self, epochs: int) -> None:
+        """Anneal this network's learning rate over `epochs` (schedule_factor), before its
+        first step; a population stacks its members' horizons with their other values."""
+        if epochs < 1:
+            raise ValueError(f"a schedule's epochs must be >= 1; got {epochs}")
+        self.values["horizon"][0] = float(epochs)
+
+    def begin_epoch(self) -> None:
+        """Count an epoch begun (the training loop calls it once an epoch, before saving
+        what a replayed epoch goes back to)."""
+        self.epochs += 1
+
+    @property
+    def scheduled(self) -> bool:
+        return bool(self.values["horizon"].any())
+
+    def _scaled(self, lr: np.ndarray) -> np.ndarray:
+        """lr (K,) times each row's schedule factor for the epoch under way."""
+        horizon = self.values["horizon"]
+        factor = schedule_factor(np.maximum(self.epochs - 1, 0), np.maximum(horizon, 1))
+        return np.where(horizon > 0, lr * factor, lr)
+
+    def _rate_column(self) -> Any:
+        """This epoch's learning rates as the rule multiplies by them (kept per epoch)."""
+        key = self.epochs.tobytes()
+        if self._rates is None or self._rates[0] != key:
+            rates = self._scaled(self.values["lr"])
+            value = float(rates[0]) if len(rates) == 1 else self._column(rates)
+            self._rates = (key, value)
+        return self._rates[1]
+
+    def _column(self, values: np.ndarray) -> Any:
+        return self._xp().asarray(values.astype(self.dtype)[:, None])
 
     def _keeps(self, name: str) -> bool:
         """Whether state `name` is needed (SGD without momentum keeps no velocity)."""
@@ -216,6 +254,7 @@ class Optimizer:
             k: v[dev] if not isinstance(v, float) else v for k, v in self.columns.items()
         }
         new._kept = None
+        new._rates = None
         for name in self.counters:
             setattr(new, name, getattr(self, name)[index])
         for name in self.state:
@@ -291,6 +330,10 @@ class SGD(Optimizer):
     def _keeps(self, name: str) -> bool:
         return bool(self.values["momentum"].any())
 
+    def _prepare(self) -> None:
+        if self.scheduled:
+            self.columns["lr"] = self._rate_column()
+
     def _update(self, xp: Any, p: Array, g: Array, b: _Block) -> None:
         lr, mu, t = self.columns["lr"], self.columns["momentum"], b.tmp
         xp.multiply(g, lr, out=t)  # lr g
@@ -327,7 +370,7 @@ class Adam(Optimizer):
         "epsilon": "epsilon",
     }
     state = ("m", "v")
-    counters = ("t",)
+    counters = ("epochs", "t")
     m: Array
     v: Array
     t: np.ndarray
@@ -359,12 +402,15 @@ class Adam(Optimizer):
             t = int(self.t[0]) + 1
             self.t[0] = t
             lr, b1, b2, root = self._floats()
+            if self.scheduled:
+                lr = self._rate_column()
             lr_t = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
             self.columns["step"] = lr_t * (1 - b1) / root  # adam_scalars
             return
         self.t += 1
         beta_1, beta_2 = v["beta_1"], v["beta_2"]
-        lr_ts = v["lr"] * np.sqrt(1 - beta_2**self.t) / (1 - beta_1**self.t)
+        lrs = self._scaled(v["lr"]) if self.scheduled else v["lr"]
+        lr_ts = lrs * np.sqrt(1 - beta_2**self.t) / (1 - beta_1**self.t)
         sizes = adam_scalars(lr_ts, beta_1, beta_2, 0.0)[0]
         self.columns["step"] = self._xp().asarray(sizes.astype(self.dtype)[:, None])
 
@@ -391,6 +437,23 @@ class Adam(Optimizer):
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Adam)}
+SCHEDULES = ("constant", "cosine")
+WARMUP = 0.1  # the share of a cosine schedule's epochs that warm the rate up
+
+
+def schedule_factor(epoch: np.ndarray, horizon: np.ndarray) -> np.ndarray:
+    """The cosine schedule with linear warm-up (one-cycle's shape; Loshchilov & Hutter
+    2017, Smith 2018), per epoch (counted from 0) of a `horizon` of epochs: the rate rises
+    over the first tenth of them (ceil, at least one epoch) to lr, then falls along half
+    a cosine towards 0 at the horizon's end, and stays at its last epoch's beyond it.
+    Per epoch, not per batch, so a population's members with different data shares keep
+    one schedule each by epochs."""
+    epoch, horizon = np.asarray(epoch, np.float64), np.asarray(horizon, np.float64)
+    warm = np.maximum(np.ceil(WARMUP * horizon), 1)
+    e = np.minimum(epoch, horizon - 1)
+    rising = (e + 1) / warm
+    falling = 0.5 * (1 + np.cos(np.pi * (e - warm + 1) / (horizon - warm + 1)))
+    return np.where(e < warm, rising, falling)
 
 
 def adam_scalars(lr_t: Scalars, beta_1: Scalars, beta_2: Scalars, epsilon: Scalars) -> tuple:

@@ -10,6 +10,14 @@
               skew or spread becomes a standard normal. Only features with more than
               two values: a one-hot or missing-indicator column would map its 0 and 1
               onto the normal's cut tails (+-5.2), so those are standardized instead
+    piecewise each feature's training range cut at up to BINS of its quantiles, and the
+              value's place in every piece min-max scaled to [-1, 1] (a piece below it at
+              1, above it at -1): the piecewise-linear encoding of Gorishniy et al.
+              (NeurIPS 2022, "On embeddings for numerical features"), a numeric
+              embedding with nothing to train, so a unit's input is a sum of one
+              piecewise-linear function per feature, as a tree ensemble's output is. A
+              feature of two values or fewer is one column, standardized; the network's
+              first layer is wider (up to BINS inputs a feature)
 
 and for a regressor's targets, besides standard:
 
@@ -51,10 +59,11 @@ import scipy.sparse as sp
 from scipy.special import ndtri
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
-SCALINGS = ("minmax", "standard", "robust", "quantile", None)
+SCALINGS = ("minmax", "standard", "robust", "quantile", "piecewise", None)
 TARGET_SCALINGS = ("standard", "log", None)
 CLIP = 3.0  # the smooth clip's knee: |x| well below it passes nearly unchanged
 N_QUANTILES = 1000  # QuantileTransformer's default
+BINS = 16  # piecewise: pieces per feature at most (the paper tunes 2-128; 16 is cheap)
 _BOUND = 1e-7  # QuantileTransformer's BOUNDS_THRESHOLD: the normal's tails are cut there
 
 
@@ -71,6 +80,7 @@ class Scaler:
         log: bool = False,
         bounds: np.ndarray | None = None,
         limits: np.ndarray | None = None,
+        edges: np.ndarray | None = None,
     ) -> None:
         self.offset = offset
         self.factor = factor
@@ -79,6 +89,8 @@ class Scaler:
         self.log = log
         self.bounds = bounds  # (2, features): the log map's inverse is held within them
         self.limits = limits  # (2, features): scaled inputs are held within them
+        self.edges = edges  # (BINS + 1, features): piecewise's cuts, NaN-padded (all NaN:
+        # a feature left one column)
 
     @classmethod
     def fit(cls, X: Any, kind: str, hold: bool = False) -> Scaler:
@@ -94,7 +106,7 @@ class Scaler:
 
     @classmethod
     def _fit(cls, X: Any, kind: str) -> Scaler:
-        if kind in ("robust", "quantile"):
+        if kind in ("robust", "quantile", "piecewise"):
             X = X.toarray() if sp.issparse(X) else X
         elif sp.issparse(X):
             return cls._fit_sparse(X, kind)
@@ -124,6 +136,18 @@ class Scaler:
             offset[binary] = X64[:, binary].mean(axis=0)
             factor[binary] = _reciprocal(X64[:, binary].std(axis=0))
             return cls(offset, factor, quantiles=quantiles)
+        if kind == "piecewise":
+            edges = np.full((BINS + 1, X64.shape[1]), np.nan)
+            offset, factor = np.zeros(X64.shape[1]), np.ones(X64.shape[1])
+            for j in range(X64.shape[1]):
+                values = np.unique(X64[:, j])
+                if values.size > 2:  # few values: a piece between each two neighbours
+                    grid = np.quantile(X64[:, j], np.linspace(0, 1, BINS + 1))
+                    cuts = values if values.size <= BINS + 1 else np.unique(grid)
+                    edges[: cuts.size, j] = cuts
+                else:
+                    offset[j], factor[j] = X64[:, j].mean(), _reciprocal(X64[:, j].std())
+            return cls(offset, factor, edges=edges)
         raise ValueError(f"scaling must be one of {SCALINGS}; got {kind!r}")
 
     @classmethod
@@ -141,7 +165,15 @@ class Scaler:
     @property
     def linear(self) -> bool:
         """Whether the map is affine (the only kind a sparse X keeps sparse through)."""
-        return self.quantiles is None and not self.clip and not self.log and self.limits is None
+        plain = self.quantiles is None and self.edges is None and self.limits is None
+        return plain and not self.clip and not self.log
+
+    def width(self, n_features: int) -> int:
+        """How many inputs the network gets for n_features columns of X."""
+        if self.edges is None:
+            return n_features
+        pieces = np.sum(~np.isnan(self.edges), axis=0) - 1
+        return int(np.where(pieces > 0, pieces, 1).sum())
 
     def transform(self, X: Any, dtype: np.dtype) -> Any:
         """X scaled, in dtype: an ndarray, or a CSR array for a sparse X (unless fitted with
@@ -163,12 +195,14 @@ class Scaler:
             out /= np.sqrt(1 + (out / CLIP) ** 2)
         if self.limits is not None:
             np.clip(out, self.limits[0], self.limits[1], out=out)
+        if self.edges is not None:
+            out = _piecewise(out, self.edges)
         return out.astype(dtype, copy=False)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         """The map undone (for targets: standard and log)."""
-        if self.quantiles is not None or self.clip:
-            raise ValueError("robust and quantile scaling are for inputs: not inverted")
+        if self.quantiles is not None or self.clip or self.edges is not None:
+            raise ValueError("robust, quantile and piecewise are for inputs: not inverted")
         out = np.asarray(X, dtype=np.float64) / self.factor + self.offset
         if not self.log:
             return out
@@ -187,6 +221,8 @@ class Scaler:
             out[f"{prefix}_bounds"] = self.bounds
         if self.limits is not None:
             out[f"{prefix}_limits"] = self.limits
+        if self.edges is not None:
+            out[f"{prefix}_edges"] = self.edges
         return out
 
     @classmethod
@@ -202,13 +238,15 @@ class Scaler:
             log=log,
             bounds=arrays.get(f"{prefix}_bounds"),
             limits=arrays.get(f"{prefix}_limits"),
+            edges=arrays.get(f"{prefix}_edges"),
         )
 
     def key(self) -> tuple[bytes, ...]:
         """Equal keys, equal maps (what a data cache may share scaled rows by)."""
         parts = [self.offset.tobytes(), self.factor.tobytes(), bytes([self.clip, self.log])]
-        held = b"" if self.limits is None else self.limits.tobytes()
-        return (*parts, held, b"" if self.quantiles is None else self.quantiles.tobytes())
+        for extra in (self.limits, self.quantiles, self.edges):
+            parts.append(b"" if extra is None else extra.tobytes())
+        return tuple(parts)
 
 
 def _reciprocal(spread: np.ndarray) -> np.ndarray:
@@ -249,3 +287,17 @@ def _to_normal(X: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
         p[x <= q[0]] = 0.0
         out[:, j] = np.clip(ndtri(p), low, -low)
     return out
+
+
+def _piecewise(X: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Each feature's place in each of its pieces, on [-1, 1] (held there beyond its
+    training range); a feature without cuts passes as one column."""
+    columns = []
+    for j in range(X.shape[1]):
+        cuts = edges[:, j][~np.isnan(edges[:, j])]
+        if cuts.size == 0:
+            columns.append(X[:, j : j + 1])
+            continue
+        place = (X[:, j : j + 1] - cuts[:-1]) / np.diff(cuts)
+        columns.append(2 * np.clip(place, 0.0, 1.0) - 1)
+    return np.hstack(columns)

@@ -276,6 +276,8 @@ class Trainer:
         K = len(self.members)
         self.data.shuffle([m.state.rng if m.state.rule.shuffle else None for m in self.members])
         self.total, self.seen = [0.0] * K, [0] * K
+        for opt in self.opts:  # counted before the save: a replayed epoch is the same one
+            opt.begin_epoch()
         if not self.check_every_batch:
             saved = self._save()
             if self._batches(checked=False):

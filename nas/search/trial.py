@@ -72,6 +72,7 @@ def build_model(task: TrialTask, classification: bool) -> MLPClassifier | MLPReg
     return cls(
         **task.candidate.estimator_params(classification),
         max_iter=1,
+        schedule_epochs=task.max_epochs,  # a cosine schedule spans the trial's budget
         tol=0.0,
         n_iter_no_change=10**9,
         warm_start=True,

@@ -29,7 +29,9 @@ SETTINGS = (
     "scaling",
     "target_scaling",
     "label_smoothing",
+    "lr_schedule",
 )
+_LATER_GENES = ("lr_schedule",)  # added after crossover's draws were fixed
 
 
 def mutate(parent: Candidate, space: SearchSpace, rng: np.random.Generator) -> Candidate:
@@ -60,6 +62,9 @@ def crossover(a: Candidate, b: Candidate, rng: np.random.Generator) -> Candidate
     """
     genes: dict[str, Any] = {}
     for name in Candidate.model_fields:
+        if name in _LATER_GENES and getattr(a, name) == getattr(b, name):
+            genes[name] = getattr(a, name)  # no draw: a seeded run's stream is as before
+            continue
         genes[name] = getattr(a if rng.random() < 0.5 else b, name)
     return Candidate(**genes)
 

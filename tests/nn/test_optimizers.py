@@ -67,3 +67,64 @@ def test_stacked_rows_take_the_steps_their_lone_optimizers_take(size):
                 np.testing.assert_array_equal(w[k], rows[k])
             else:
                 np.testing.assert_allclose(w[k], rows[k], rtol=1e-15, atol=1e-15)
+
+
+def test_the_cosine_schedule_warms_up_then_anneals_towards_zero():
+    from nas.nn.optimizers import schedule_factor
+
+    f = schedule_factor(np.arange(60), 50)
+    np.testing.assert_allclose(f[:5], [0.2, 0.4, 0.6, 0.8, 1.0])  # a tenth of 50 epochs
+    assert np.all(np.diff(f[4:50]) < 0) and f[49] < 0.01  # down along half a cosine
+    np.testing.assert_array_equal(f[50:], f[49])  # held at the last epoch's beyond it
+    np.testing.assert_array_equal(schedule_factor(np.arange(3), 1), 1.0)
+
+
+def test_scheduled_steps_take_the_rate_of_their_epoch():
+    """Two steps an epoch over four epochs: SGD moves by lr f(e) g, Adam by the paper's
+    step at lr f(e), in a lone optimizer and in a stacked row beside an unscheduled one."""
+    from nas.nn.layout import Placement
+    from nas.nn.optimizers import schedule_factor
+
+    rng = np.random.default_rng(0)
+    dt, size = np.dtype(np.float64), 5
+    grads = rng.standard_normal((8, size))
+    for cls in (SGD, Adam):
+        lone = cls(size, dt, lr=0.1)
+        lone.schedule(4)
+        plain = cls(size, dt, lr=0.1)
+        place = Placement.of(np.arange(size))
+        stack = cls.stacked([lone, plain], [place, place], size, np)
+        w, rows = np.zeros(size), np.zeros((2, size))
+        ref, m, v = np.zeros(size), np.zeros(size), np.zeros(size)
+        for t, g in enumerate(grads, 1):
+            if t % 2 == 1:
+                lone.begin_epoch()
+                stack.begin_epoch()
+            lr = 0.1 * float(schedule_factor((t - 1) // 2, 4))
+            lone.step(w, g)
+            stack.step(rows, np.stack([g, g]))
+            if cls is SGD:
+                ref -= lr * g
+            else:
+                m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g**2
+                ref -= lr * np.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (np.sqrt(v) + 1e-8)
+        np.testing.assert_allclose(w, ref, rtol=1e-10)
+        np.testing.assert_allclose(rows[0], ref, rtol=1e-10)
+        assert not np.allclose(rows[1], ref)  # the unscheduled row kept lr = 0.1
+
+
+def test_a_cosine_fit_differs_from_a_constant_one_and_is_refused_a_bad_horizon():
+    from sklearn.datasets import load_diabetes
+
+    from nas.nn import MLPRegressor
+
+    X, y = load_diabetes(return_X_y=True)
+    fits = [
+        MLPRegressor((8,), learning_rate=s, max_iter=5, random_state=0).fit(X, y).coefs_[0]
+        for s in ("constant", "cosine")
+    ]
+    assert not np.allclose(*fits)
+    with pytest.raises(ValueError, match="schedule_epochs"):
+        MLPRegressor(learning_rate="cosine", schedule_epochs=0).fit(X, y)
+    with pytest.raises(ValueError, match="learning_rate"):
+        MLPRegressor(learning_rate="adaptive").fit(X, y)

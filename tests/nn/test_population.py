@@ -117,6 +117,25 @@ def test_members_equal_networks_trained_alone(digits, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_scheduled_members_keep_their_own_schedules_rung_by_rung(digits, backend):
+    """Cosine members (SGD and Adam, different horizons) beside constant ones, trained in
+    two rungs together, equal each trained alone in one fit."""
+    X, y, Xv, yv = digits
+    members = _members(max_iter=5)
+    for i, est in enumerate(members):
+        if i % 2 == 0:
+            est.set_params(learning_rate="cosine", schedule_epochs=5 + i)
+    alone = [clone(e).fit(X, y, X_val=Xv, y_val=yv) for e in members]
+    together = [clone(e).set_params(warm_start=True, max_iter=2) for e in members]
+    _fit(together, X, y, X_val=Xv, y_val=yv, backend=backend)
+    for e in together:
+        e.set_params(max_iter=3)
+    _fit(together, X, y, X_val=Xv, y_val=yv, backend=backend)
+    for a, b in zip(alone, together):
+        _assert_same(a, b)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_regressors_and_squared_loss_too(backend):
     X, y = load_diabetes(return_X_y=True)
     members = _members(MLPRegressor, max_iter=3)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nas.searchers import SEARCHERS, Observation, SpaceExhaustedError, make_searcher
-from nas.space import SearchSpace
+from nas.space import OPTIONAL_CHOICES, SearchSpace
 from tests.searchers.conftest import CASES, RICH, build, observe, run
 
 SPACES = {
@@ -20,6 +20,7 @@ SPACES = {
         scaling=["standard", "robust"],
         target_scaling=["standard", "log"],
         label_smoothing=[0.0, 0.1],
+        lr_schedule=["constant", "cosine"],
     ),
 }
 
@@ -37,7 +38,7 @@ def test_candidates_stay_in_space_and_never_repeat(name: str, two: bool, space_n
 def test_every_offered_option_is_proposed(name: str) -> None:
     space = SPACES["options"]
     asked = run(build(name, False, space), 30)
-    for option in ("scaling", "target_scaling", "label_smoothing"):
+    for option in OPTIONAL_CHOICES:
         assert {getattr(c, option) for c in asked} == set(getattr(space, option)), option
 
 

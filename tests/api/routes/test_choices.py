@@ -27,7 +27,14 @@ def test_choices_name_what_a_job_spec_accepts(client: httpx.Client) -> None:
 def test_every_offered_space_option_is_one_a_job_may_choose(client: httpx.Client) -> None:
     got = client.get("/choices").json()
     options = got["space_options"]
-    assert set(options) == {"activation", "optimizer", "shape", "scaling", "target_scaling"}
+    assert set(options) == {
+        "activation",
+        "optimizer",
+        "shape",
+        "scaling",
+        "target_scaling",
+        "lr_schedule",
+    }
     assert "threshold" not in options["activation"]  # g' = 0: backpropagation cannot train it
     for field, values in options.items():
         for value in values:
