@@ -117,25 +117,6 @@ def test_members_equal_networks_trained_alone(digits, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_scheduled_members_keep_their_own_schedules_rung_by_rung(digits, backend):
-    """Cosine members (SGD and Adam, different horizons) beside constant ones, trained in
-    two rungs together, equal each trained alone in one fit."""
-    X, y, Xv, yv = digits
-    members = _members(max_iter=5)
-    for i, est in enumerate(members):
-        if i % 2 == 0:
-            est.set_params(learning_rate="cosine", schedule_epochs=5 + i)
-    alone = [clone(e).fit(X, y, X_val=Xv, y_val=yv) for e in members]
-    together = [clone(e).set_params(warm_start=True, max_iter=2) for e in members]
-    _fit(together, X, y, X_val=Xv, y_val=yv, backend=backend)
-    for e in together:
-        e.set_params(max_iter=3)
-    _fit(together, X, y, X_val=Xv, y_val=yv, backend=backend)
-    for a, b in zip(alone, together):
-        _assert_same(a, b)
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
 def test_regressors_and_squared_loss_too(backend):
     X, y = load_diabetes(return_X_y=True)
     members = _members(MLPRegressor, max_iter=3)
@@ -228,11 +209,16 @@ def test_a_diverging_member_leaves_and_the_others_are_untouched(backend):
         _assert_same(a, b)
 
 
+@pytest.mark.parametrize("scheduled", [False, True])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_rung_by_rung_equals_one_fit(digits, backend):
-    """warm_start: two population fits of 2 and 3 epochs equal one lone fit of 5."""
+def test_rung_by_rung_equals_one_fit(digits, backend, scheduled):
+    """warm_start: two population fits of 2 and 3 epochs equal one lone fit of 5; cosine
+    members (SGD and Adam, different horizons) beside constant ones keep their schedules."""
     X, y, Xv, yv = digits
     members = _members(max_iter=5)
+    for i, est in enumerate(members):
+        if scheduled and i % 2 == 0:
+            est.set_params(learning_rate="cosine", schedule_epochs=5 + i)
     alone = [clone(e).fit(X, y, X_val=Xv, y_val=yv) for e in members]
     together = [clone(e).set_params(warm_start=True, max_iter=2) for e in members]
     _fit(together, X, y, X_val=Xv, y_val=yv, backend=backend)
