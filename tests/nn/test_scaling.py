@@ -7,7 +7,7 @@ from sklearn.datasets import load_diabetes, load_iris
 from sklearn.preprocessing import QuantileTransformer
 
 from nas.nn import MLPClassifier, MLPRegressor, from_bytes, to_bytes
-from nas.nn.scaling import BINS, CLIP, Scaler
+from nas.nn.scaling import BINS, CLIP, HOLD_MARGIN, Scaler
 
 
 def _skewed(n=400, seed=0):
@@ -120,9 +120,11 @@ def test_an_input_beyond_the_training_range_is_held_at_its_edge(scaling):
     held = MLPRegressor((32,), scaling=scaling, max_iter=30, random_state=0).fit(X, y)
     free = MLPRegressor((32,), scaling=scaling, clip_inputs=False, max_iter=30, random_state=0)
     free.fit(X, y)
-    edge = np.array([[X[:, 0].max(), 0.0, 0.0]])
+    top = X[:, 0].max() + HOLD_MARGIN * np.ptp(X[:, 0])  # the range widened by half of it
+    edge, near = np.array([[top, 0.0, 0.0]]), np.array([[X[:, 0].max() + 0.5, 0.0, 0.0]])
     far = np.array([[50.0, 0.0, 0.0]])  # 50 standard deviations out, as diamonds' z = 31.8
     assert held.predict(far) == pytest.approx(held.predict(edge))
+    assert held.predict(near) == pytest.approx(free.predict(near), rel=1e-5)  # within: moves
     assert abs(free.predict(far)[0] - free.predict(edge)[0]) > 1.0  # it extrapolates
     np.testing.assert_allclose(held.predict(X), free.predict(X), rtol=1e-5)  # same fit inside
     loaded = from_bytes(to_bytes(held))
@@ -137,7 +139,7 @@ def test_held_inputs_of_a_sparse_matrix_are_held_as_the_dense_ones():
     rows = np.r_[X[:5], [[1e6, 0, 0]]]
     dense = scaler.transform(rows, np.float64)
     np.testing.assert_allclose(scaler.transform(sp.csr_array(rows), np.float64), dense)
-    assert dense[-1, 0] == pytest.approx(dense[:, 0].max()) and dense.max() <= scaler.limits.max()
+    assert dense[-1, 0] == pytest.approx(scaler.limits[1, 0]) and dense.max() <= scaler.limits.max()
 
 
 def test_piecewise_encodes_each_feature_by_its_place_in_its_quantile_pieces():
