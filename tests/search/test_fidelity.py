@@ -83,7 +83,7 @@ def test_a_share_of_the_rows_trains_under_the_scaling_of_all_of_them(name):
     first = trial.advance(2)
     assert first.data_fraction == 0.25
 
-    inputs = Scaler.fit(data.X_train, "standard")
+    inputs = Scaler.fit(data.X_train, "standard", hold=True)  # clip_inputs, the default
     X, X_val = (inputs.transform(A, np.dtype(np.float64)) for A in (data.X_train, data.X_val))
     y, y_val = data.y_train, data.y_val
     by_hand = build_model(task, classification).set_params(scaling=None, max_iter=2)
