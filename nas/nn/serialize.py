@@ -156,9 +156,7 @@ def _estimator(arrays: dict[str, np.ndarray]) -> _BaseMLP:
         model._y_is_1d = meta["y_is_1d"]
         model._y_scaler = Scaler.from_arrays(arrays, "y")
     X_stub = np.zeros((2, meta["n_features_in"]))
-    scaler = Scaler.from_arrays(arrays, "x")
-    model._initialize(X_stub, tuple(sizes[1:-1]), scaler=scaler)
-    model._scaler = scaler
+    model._initialize(X_stub, tuple(sizes[1:-1]), scaler=Scaler.from_arrays(arrays, "x"))
     state = model._fitted()
     net = state.net
     net.set_flat(arrays["params"])
